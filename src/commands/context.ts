@@ -1,0 +1,121 @@
+import { type Command, Option } from 'commander';
+import { resolveConfig, type Config, type GlobalFlags } from '../config.js';
+import { openDb, type Db } from '../db/connect.js';
+import { RayonError, mapDbError } from '../core/errors.js';
+import { Output } from './output.js';
+import { confirmOrRefuse } from './prompt.js';
+
+/** What a command gets: resolved configuration, output, a lazily opened database, the clock. */
+export class Ctx {
+  private dbPromise?: Promise<Db>;
+  constructor(
+    readonly config: Config,
+    readonly out: Output,
+  ) {}
+
+  db(): Promise<Db> {
+    this.dbPromise ??= openDb({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir });
+    return this.dbPromise;
+  }
+
+  /** Business time: --now / RAYON_NOW, else the wall clock. */
+  now(): Date {
+    return this.config.fixedNow ? new Date(this.config.fixedNow) : new Date();
+  }
+
+  get actor(): string {
+    return this.config.actor;
+  }
+
+  confirm(question: string): Promise<void> {
+    return confirmOrRefuse(this.config, question);
+  }
+
+  async close(): Promise<void> {
+    if (!this.dbPromise) return;
+    const p = this.dbPromise;
+    this.dbPromise = undefined;
+    await (await p.catch(() => null))?.close();
+  }
+}
+
+let lastExitCode = 0;
+export function takeExitCode(): number {
+  const c = lastExitCode;
+  lastExitCode = 0;
+  return c;
+}
+
+export interface Invocation {
+  args: string[];
+  opts: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  command: Command;
+}
+
+/**
+ * Wrap a command body: build the context from the global flags, run, render any error once,
+ * and record the exit code (0, or the error's). The body may return an exit code (e.g. 5).
+ */
+export function action(fn: (ctx: Ctx, inv: Invocation) => Promise<number | void>) {
+  return async (...argv: unknown[]): Promise<void> => {
+    const command = argv[argv.length - 1] as Command;
+    const opts = command.opts();
+    const args = argv.slice(0, -2).filter((a): a is string => typeof a === 'string' || Array.isArray(a)).flat() as string[];
+    const globals = command.optsWithGlobals() as GlobalFlags;
+    let ctx: Ctx | undefined;
+    let out = new Output(Boolean(globals.json), globals.color !== false && !process.env.NO_COLOR);
+    try {
+      const config = resolveConfig(globals);
+      out = new Output(config.json, config.color);
+      ctx = new Ctx(config, out);
+      const code = await fn(ctx, { args, opts, command });
+      lastExitCode = typeof code === 'number' ? code : 0;
+    } catch (err) {
+      lastExitCode = reportError(out, err, Boolean(globals.debug) || process.env.RAYON_DEBUG === '1');
+    } finally {
+      await ctx?.close();
+    }
+  };
+}
+
+export function reportError(out: Output, raw: unknown, debug: boolean): number {
+  let err = mapDbError(raw);
+  const pgCode = (err as { code?: string })?.code;
+  if (!(err instanceof RayonError) && (pgCode === '42P01' || pgCode === '3F000')) {
+    err = new RayonError('UNAVAILABLE', 'the database has no rayon schema yet: run `rayon migrate latest` first', { cause: raw });
+  }
+  if (err instanceof RayonError) {
+    if (out.json) out.data({ error: { code: err.code, message: err.message, details: err.details } });
+    out.error(`${err.message}${err.code === 'VALIDATION_ERROR' || err.code === 'CONFIRMATION_REQUIRED' ? '' : ` [${err.code}]`}`);
+    for (const d of err.details ?? []) out.info(`  ${d.where}: ${d.message}`);
+    if (debug && err.cause) out.info(String((err.cause as Error).stack ?? err.cause));
+    return err.exitCode;
+  }
+  const e = err as Error & { code?: string };
+  // knex prefixes driver errors with the whole SQL text: keep the driver's own message only.
+  if (e && typeof e.code === 'string' && typeof e.message === 'string' && e.message.includes(' - ')) {
+    e.message = e.message.slice(e.message.lastIndexOf(' - ') + 3);
+  }
+  if (out.json) out.data({ error: { code: 'INTERNAL', message: e?.message ?? String(e) } });
+  out.error(`unexpected: ${e?.message ?? String(e)}${debug ? '' : ' (run with --debug for details)'}`);
+  if (debug && e?.stack) out.info(e.stack);
+  return 1;
+}
+
+/** Parse a strictly positive/negative integer option or argument, naming it on failure. */
+export function parseIntStrict(value: string, name: string, { allowZero = false, min, max }: { allowZero?: boolean; min?: number; max?: number } = {}): number {
+  if (!/^[+-]?\d+$/.test(value.trim())) throw new RayonError('VALIDATION_ERROR', `${name} must be a whole number, got ${JSON.stringify(value)}`);
+  const n = Number(value.trim());
+  if (!Number.isSafeInteger(n)) throw new RayonError('VALIDATION_ERROR', `${name} is out of range: ${value}`);
+  if (!allowZero && n === 0) throw new RayonError('VALIDATION_ERROR', `${name} must not be zero`);
+  if (min !== undefined && n < min) throw new RayonError('VALIDATION_ERROR', `${name} must be at least ${min}, got ${n}`);
+  if (max !== undefined && n > max) throw new RayonError('VALIDATION_ERROR', `${name} must be at most ${max}, got ${n}`);
+  return n;
+}
+
+/** Add an `Examples:` block to a command's --help. */
+export function examples(cmd: Command, lines: string[]): Command {
+  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+}
+
+export const dryRunOption = () => new Option('--dry-run', 'show what would change, write nothing');

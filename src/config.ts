@@ -1,0 +1,71 @@
+import os from 'node:os';
+import path from 'node:path';
+import { RayonError, type FieldError } from './core/errors.js';
+import { parseInstant } from './core/time.js';
+
+/**
+ * Configuration, resolved once: defaults < environment < flags. All problems are reported
+ * together; nothing below this layer reads process.env.
+ */
+export interface Config {
+  databaseUrl?: string;
+  dataDir: string;
+  json: boolean;
+  yes: boolean;
+  actor: string;
+  /** Business time fixed by --now / RAYON_NOW, else undefined (the wall clock). */
+  fixedNow?: Date;
+  color: boolean;
+  debug: boolean;
+  /** Prompts are possible: stdin is a TTY. */
+  interactive: boolean;
+}
+
+export interface GlobalFlags {
+  databaseUrl?: string;
+  json?: boolean;
+  yes?: boolean;
+  actor?: string;
+  now?: string;
+  color?: boolean;
+  debug?: boolean;
+}
+
+export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env, stdinIsTty = Boolean(process.stdin.isTTY)): Config {
+  const errors: FieldError[] = [];
+  const nowText = flags.now ?? env.RAYON_NOW;
+  let fixedNow: Date | undefined;
+  if (nowText) {
+    const parsed = parseInstant(nowText);
+    if (!parsed) errors.push({ where: flags.now ? '--now' : 'RAYON_NOW', message: `not an ISO instant with a zone (e.g. 2026-11-25T08:00:00Z): ${nowText}` });
+    else fixedNow = parsed;
+  }
+  const databaseUrl = flags.databaseUrl ?? (env.DATABASE_URL || undefined);
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    errors.push({ where: flags.databaseUrl ? '--database-url' : 'DATABASE_URL', message: 'must be a postgres:// or postgresql:// URL' });
+  }
+  const actor = flags.actor ?? env.RAYON_ACTOR ?? safeUserName();
+  if (!actor || actor.length > 100) errors.push({ where: '--actor', message: 'must be 1-100 characters' });
+  if (errors.length) {
+    throw new RayonError('VALIDATION_ERROR', `invalid configuration: ${errors.map((e) => `${e.where}: ${e.message}`).join('; ')}`, { details: errors });
+  }
+  return {
+    databaseUrl,
+    dataDir: path.resolve(env.RAYON_DATA_DIR || path.join('.rayon', 'data')),
+    json: Boolean(flags.json),
+    yes: Boolean(flags.yes),
+    actor,
+    fixedNow,
+    color: flags.color !== false && !env.NO_COLOR && env.FORCE_COLOR !== '0',
+    debug: Boolean(flags.debug) || env.RAYON_DEBUG === '1',
+    interactive: stdinIsTty,
+  };
+}
+
+function safeUserName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

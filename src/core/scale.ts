@@ -1,0 +1,96 @@
+import type { Knex } from 'knex';
+
+/** A scale (barème) document, as stored in scale_versions.document (SPEC "Scale"). */
+export interface ScaleMultiplier {
+  from_day: number;
+  multiplier: number;
+}
+export interface ScaleAction {
+  points: number;
+  daily_cap?: number;
+  lifetime_cap?: number;
+  user_reportable?: boolean;
+}
+export interface ScaleStatus {
+  code: string;
+  min_lifetime_points: number;
+  earn_bonus_pct: number;
+}
+export interface ScaleDocument {
+  daily: { base_points: number; multipliers: ScaleMultiplier[]; joker_every_days: number; max_jokers: number };
+  actions: Record<string, ScaleAction>;
+  expiry_days: number;
+  statuses: ScaleStatus[];
+  point_value_eur: number;
+}
+
+export interface ScaleVersion {
+  version: number;
+  effective_from: string;
+  document: ScaleDocument;
+  actor: string;
+  reason: string;
+  created_at: Date;
+}
+
+/** A multiplier with at most two decimals, as integer hundredths (1.2 → 120). */
+export function toM100(multiplier: number): number {
+  return Math.round(multiplier * 100);
+}
+
+/**
+ * The award formula, in integers only: floor(points × m100 × (100 + bonus) / 10000).
+ * Identical to the SQL `(points * m100 * (100 + bonus)) / 10000` on integers.
+ */
+export function award(points: number, m100: number, bonusPct: number): number {
+  return Math.floor((points * m100 * (100 + bonusPct)) / 10000);
+}
+
+/** The highest status whose threshold is reached. */
+export function statusFor(lifetimePoints: number, statuses: ScaleStatus[]): ScaleStatus {
+  let best = statuses[0];
+  for (const s of statuses) {
+    if (s.min_lifetime_points <= lifetimePoints && s.min_lifetime_points >= best.min_lifetime_points) best = s;
+  }
+  return best;
+}
+
+export function statusRank(code: string, statuses: ScaleStatus[]): number {
+  const sorted = [...statuses].sort((a, b) => a.min_lifetime_points - b.min_lifetime_points);
+  return sorted.findIndex((s) => s.code === code);
+}
+
+export function bonusOf(code: string, statuses: ScaleStatus[]): number {
+  return statuses.find((s) => s.code === code)?.earn_bonus_pct ?? 0;
+}
+
+/** Every version, oldest first. */
+export async function listScaleVersions(db: Knex): Promise<ScaleVersion[]> {
+  const rows = await db('scale_versions').select('*').orderBy('version');
+  return rows.map(normaliseVersion);
+}
+
+/** The version in force on a local date: the latest whose effective date ≤ that date. */
+export async function scaleAt(db: Knex, localDate: string): Promise<ScaleVersion> {
+  const row = await db('scale_versions')
+    .where('effective_from', '<=', localDate)
+    .orderBy([
+      { column: 'effective_from', order: 'desc' },
+      { column: 'version', order: 'desc' },
+    ])
+    .first();
+  if (!row) throw new Error(`no scale version in force on ${localDate}`);
+  return normaliseVersion(row);
+}
+
+export function normaliseVersion(row: Record<string, unknown>): ScaleVersion {
+  const doc = typeof row.document === 'string' ? (JSON.parse(row.document) as ScaleDocument) : (row.document as ScaleDocument);
+  return {
+    version: Number(row.version),
+    effective_from: String(row.effective_from),
+    document: doc,
+    actor: String(row.actor),
+    reason: String(row.reason),
+    created_at: row.created_at as Date,
+  };
+}

@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Knex } from 'knex';
+import type { Db } from './connect.js';
+import { RayonError } from '../core/errors.js';
+
+/**
+ * Knex migrations, read from the project's `migrations/` folder: the TypeScript sources when
+ * run from source (tests), the compiled JavaScript under dist/ when run from the built CLI.
+ * Names are compared without their extension so both runs share one knex_migrations table.
+ */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+interface MigrationModule {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+class FolderMigrationSource implements Knex.MigrationSource<string> {
+  constructor(private readonly dir: string) {}
+
+  async getMigrations(): Promise<string[]> {
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => /^\d+_[\w-]+\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+      .sort();
+  }
+
+  getMigrationName(file: string): string {
+    return file.replace(/\.(ts|js)$/, '');
+  }
+
+  async getMigration(file: string): Promise<MigrationModule> {
+    return (await import(pathToFileURL(path.join(this.dir, file)).href)) as MigrationModule;
+  }
+}
+
+const MIGRATE_LOCK_KEY = 727_001; // pg_advisory_lock key serialising `migrate latest` runs
+
+function config(): Knex.MigratorConfig {
+  return { migrationSource: new FolderMigrationSource(MIGRATIONS_DIR), tableName: 'knex_migrations' };
+}
+
+export interface MigrationStatus {
+  applied: string[];
+  pending: string[];
+}
+
+export async function migrationStatus(db: Db): Promise<MigrationStatus> {
+  const [applied, pending] = (await db.knex.migrate.list(config())) as [Array<{ name: string }>, Array<string | { file: string }>];
+  const name = (m: string | { file: string }) => (typeof m === 'string' ? m : m.file).replace(/\.(ts|js)$/, '');
+  return { applied: applied.map((m) => m.name), pending: pending.map(name) };
+}
+
+/**
+ * Apply pending migrations. On PostgreSQL a session advisory lock serialises concurrent runs:
+ * a second run waits for the first, then finds nothing to do (instead of failing on knex's lock row).
+ */
+export async function migrateLatest(db: Db): Promise<string[]> {
+  return withMigrationLock(db, async () => {
+    const [, names] = (await db.knex.migrate.latest(config())) as [number, string[]];
+    return names.map((n) => n.replace(/\.(ts|js)$/, ''));
+  });
+}
+
+export async function migrateRollback(db: Db, all: boolean): Promise<string[]> {
+  return withMigrationLock(db, async () => {
+    const [, names] = (await db.knex.migrate.rollback(config(), all)) as [number, string[]];
+    return names.map((n) => n.replace(/\.(ts|js)$/, ''));
+  });
+}
+
+/** Clear knex's migration lock row left behind by a run that was killed. */
+export async function migrateUnlock(db: Db): Promise<void> {
+  await db.knex.migrate.forceFreeMigrationsLock(config());
+}
+
+export function makeMigration(name: string, dir = path.resolve('migrations'), now = new Date()): string {
+  if (!/^[a-z0-9_]{1,60}$/.test(name)) throw new RayonError('VALIDATION_ERROR', `migration name must be 1-60 characters of [a-z0-9_], got ${JSON.stringify(name)}`);
+  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const file = path.join(dir, `${stamp}_${name}.ts`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    file,
+    `import type { Knex } from 'knex';\n\nexport async function up(knex: Knex): Promise<void> {\n  await knex.raw(\`\`);\n}\n\nexport async function down(knex: Knex): Promise<void> {\n  await knex.raw(\`\`);\n}\n`,
+    { flag: 'wx' },
+  );
+  return file;
+}
+
+async function withMigrationLock<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  if (db.kind === 'embedded') return fn(); // one process, one connection: nothing to race with
+  const conn = await db.knex.client.acquireConnection();
+  try {
+    // Waiting for another run's migrations may take longer than a statement is normally allowed.
+    await db.knex.raw('set statement_timeout = 0; set lock_timeout = 0').connection(conn);
+    await db.knex.raw('select pg_advisory_lock(?)', [MIGRATE_LOCK_KEY]).connection(conn);
+    try {
+      return await fn();
+    } finally {
+      await db.knex.raw('select pg_advisory_unlock(?)', [MIGRATE_LOCK_KEY]).connection(conn);
+      await db.knex.raw('reset statement_timeout; reset lock_timeout').connection(conn);
+    }
+  } finally {
+    await db.knex.client.releaseConnection(conn);
+  }
+}
