@@ -122,3 +122,14 @@ export async function getUser(db: Knex, userId: string) {
   const susp = await db('suspensions').where({ user_id: userId }).whereNull('lifted_at').first('reason', 'actor', 'started_at');
   return { ...u, suspended: Boolean(susp), suspension: susp ?? null };
 }
+
+/** Import parsed users in one transaction, audited; an email taken by another user refuses the whole file. */
+export async function importUsers(db: Knex, file: { users: UserInput[]; sha256: string; fileName: string }, opts: { now: Date; actor: string }): Promise<UpsertResult> {
+  return db.transaction(async (trx) => {
+    const r = await upsertUsers(trx, file.users, opts.now).catch(mapEmailConflict);
+    if (r.inserted || r.updated) {
+      await audit(trx, { actor: opts.actor, action: 'user.import', target: file.fileName, at: opts.now, details: { sha256: file.sha256, rows: file.users.length, ...r } });
+    }
+    return r;
+  });
+}

@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 import { RayonError } from '../core/errors.js';
+import { withSessionLock } from './locks.js';
 
 /**
  * Knex migrations, read from the project's `migrations/` folder: the TypeScript sources when
@@ -89,20 +90,6 @@ export function makeMigration(name: string, dir = path.resolve('migrations'), no
   return file;
 }
 
-async function withMigrationLock<T>(db: Db, fn: () => Promise<T>): Promise<T> {
-  if (db.kind === 'embedded') return fn(); // one process, one connection: nothing to race with
-  const conn = await db.knex.client.acquireConnection();
-  try {
-    // Waiting for another run's migrations may take longer than a statement is normally allowed.
-    await db.knex.raw('set statement_timeout = 0; set lock_timeout = 0').connection(conn);
-    await db.knex.raw('select pg_advisory_lock(?)', [MIGRATE_LOCK_KEY]).connection(conn);
-    try {
-      return await fn();
-    } finally {
-      await db.knex.raw('select pg_advisory_unlock(?)', [MIGRATE_LOCK_KEY]).connection(conn);
-      await db.knex.raw('reset statement_timeout; reset lock_timeout').connection(conn);
-    }
-  } finally {
-    await db.knex.client.releaseConnection(conn);
-  }
+function withMigrationLock<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  return withSessionLock(db.knex, MIGRATE_LOCK_KEY, fn);
 }

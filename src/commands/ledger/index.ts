@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { action, examples } from '../context.js';
+import { verifyLedger } from '../../core/verify.js';
+
+export function registerLedger(program: Command): void {
+  const ledger = program.command('ledger').description('check the ledger');
+  examples(
+    ledger
+      .command('verify')
+      .option('--user <id>', 'only this user')
+      .description('check every ledger invariant; exit 5 when one fails')
+      .action(
+        action(async (ctx, { opts }) => {
+          const r = await verifyLedger((await ctx.db()).knex, { userId: opts.user });
+          if (ctx.config.json) ctx.out.data(r);
+          else {
+            ctx.out.table(['check', 'rule', 'result'], r.checks.map((c) => [c.name, c.description, c.problems ? ctx.out.c.red(`${c.problems} problem(s)`) : ctx.out.c.green('ok')]));
+            for (const d of r.discrepancies.slice(0, 50)) ctx.out.text(`${d.check}${d.user_id ? ` user ${d.user_id}` : ''}: ${JSON.stringify(d.detail)}`);
+          }
+          if (!r.ok) {
+            ctx.out.error(`${r.discrepancies.length} discrepancy(ies) found over ${r.users} user(s).`);
+            return 5;
+          }
+          ctx.out.success(`Ledger verified: ${r.checks.length} invariants hold over ${r.users} user(s).`);
+        }),
+      ),
+    ['rayon ledger verify', 'rayon ledger verify --user u-re-0001 --json'],
+  );
+}

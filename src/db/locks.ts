@@ -1,0 +1,22 @@
+import type { Knex } from 'knex';
+
+/**
+ * Hold a session-level advisory lock on one pooled connection while `fn` runs on the others.
+ * The embedded database is single-process: no lock is needed (and its one connection is busy).
+ */
+export async function withSessionLock<T>(db: Knex, key: number, fn: () => Promise<T>): Promise<T> {
+  if ((db.client.config as { client?: unknown }).client !== 'pg') return fn();
+  const conn = await db.client.acquireConnection();
+  try {
+    await db.raw('set lock_timeout = 0; set statement_timeout = 0').connection(conn);
+    await db.raw('select pg_advisory_lock(?)', [key]).connection(conn);
+    try {
+      return await fn();
+    } finally {
+      await db.raw('select pg_advisory_unlock(?)', [key]).connection(conn);
+      await db.raw('reset lock_timeout; reset statement_timeout').connection(conn);
+    }
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
+}
