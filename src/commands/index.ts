@@ -8,6 +8,10 @@ import { registerLedger } from './ledger/index.js';
 import { registerAudit } from './audit/index.js';
 import { registerServe } from './serve.js';
 import { registerToken } from './token/index.js';
+import { registerPartner } from './partner/index.js';
+import { registerCatalog } from './catalog/index.js';
+import { registerRedemption } from './redemption/index.js';
+import { registerScale } from './scale/index.js';
 
 /** Every command group, in the order `rayon --help` lists them. */
 export function registerAll(program: Command): void {
@@ -20,4 +24,8 @@ export function registerAll(program: Command): void {
   registerAudit(program);
   registerServe(program);
   registerToken(program);
+  registerPartner(program);
+  registerCatalog(program);
+  registerRedemption(program);
+  registerScale(program);
 }

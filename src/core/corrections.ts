@@ -133,6 +133,12 @@ export async function applyCorrections(
   const ordered = [...file.lines].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
   try {
     return await db.transaction(async (trx) => {
+      // Lock every account of the file first, then read which rows are already applied: a run of
+      // the same file racing this one waits here, then finds them done (and writes no batch).
+      const accounts = new Map<string, Account>();
+      for (const line of ordered) {
+        if (!accounts.has(line.userId)) accounts.set(line.userId, await lockAccount(trx, line.userId));
+      }
       const keys = ordered.map((l) => `correct:${l.userId}:${l.ref}`);
       const { rows: seen } = await trx.raw(
         `select k.user_id, k.key from idempotency_keys k
@@ -149,14 +155,9 @@ export async function applyCorrections(
         id: batchId, kind: 'file', actor: opts.actor, reason: opts.reason ?? `corrections file ${file.fileName}`, ticket: null,
         file_name: file.fileName, file_sha256: file.sha256, rows_total: file.lines.length, rows_applied: todo.length, created_at: opts.now,
       });
-      const accounts = new Map<string, Account>();
       const applied: AppliedLine[] = [];
       for (const line of todo) {
-        let account = accounts.get(line.userId);
-        if (!account) {
-          account = await lockAccount(trx, line.userId);
-          accounts.set(line.userId, account);
-        }
+        const account = accounts.get(line.userId) as Account;
         applied.push(await applyLine(trx, account, line, batchId, `correct:${line.userId}:${line.ref}`, { now: opts.now, actor: opts.actor, clamp: Boolean(opts.clamp) }));
       }
       await audit(trx, {

@@ -94,3 +94,53 @@ export function normaliseVersion(row: Record<string, unknown>): ScaleVersion {
     created_at: row.created_at as Date,
   };
 }
+
+/**
+ * The status after a credit: the highest reached with `lifetimePoints`, but never below the one
+ * held (a status never goes down by itself).
+ */
+export function raiseStatus(current: string, lifetimePoints: number, statuses: ScaleStatus[]): string {
+  const reached = statusFor(lifetimePoints, statuses);
+  return statusRank(reached.code, statuses) > statusRank(current, statuses) ? reached.code : current;
+}
+
+/**
+ * The version in force on a local date, among already loaded versions: the latest effective
+ * date ≤ `localDate`, ties by the higher version number (same rule as `scaleAt`).
+ */
+export function versionInForce<V extends Pick<ScaleVersion, 'version' | 'effective_from'>>(versions: V[], localDate: string): V {
+  let best: V | undefined;
+  for (const v of versions) {
+    if (v.effective_from > localDate) continue;
+    if (!best || v.effective_from > best.effective_from || (v.effective_from === best.effective_from && v.version > best.version)) best = v;
+  }
+  if (!best) throw new Error(`no scale version in force on ${localDate}`);
+  return best;
+}
+
+/** The scale version with this number. */
+export async function getScaleVersion(db: Knex, version: number): Promise<ScaleVersion | null> {
+  const row = await db('scale_versions').where({ version }).first();
+  return row ? normaliseVersion(row) : null;
+}
+
+/**
+ * Scale versions are immutable once written (a new version never edits an old one), so the hot
+ * paths keep them by number. The cache is per database (keyed on the Knex client's config
+ * object, which a transaction shares with its root), since version numbers are per database.
+ */
+const versionCache = new WeakMap<object, Map<number, ScaleVersion>>();
+
+export async function cachedScaleVersion(db: Knex, version: number): Promise<ScaleVersion> {
+  const key = (db.client as { config?: object }).config ?? db.client;
+  let byVersion = versionCache.get(key);
+  if (!byVersion) versionCache.set(key, (byVersion = new Map()));
+  let v = byVersion.get(version);
+  if (!v) {
+    const found = await getScaleVersion(db, version);
+    if (!found) throw new Error(`scale version ${version} not found`);
+    v = found;
+    byVersion.set(version, v);
+  }
+  return v;
+}

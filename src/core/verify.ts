@@ -122,7 +122,8 @@ export async function verifyLedger(db: Knex, opts: { userId?: string; limit?: nu
   const discrepancies: Discrepancy[] = [];
   for (const c of CHECKS) {
     const sql = `select * from (${c.sql(filter)}) x limit ${limit + 1}`;
-    const { rows } = await db.raw(sql.replace(':user', '?'), opts.userId ? [opts.userId] : []);
+    // Some checks are not per user (rewards): they take no binding.
+    const { rows } = await db.raw(sql.replace(':user', '?'), opts.userId && sql.includes(':user') ? [opts.userId] : []);
     checks.push({ name: c.name, description: c.description, problems: rows.length > limit ? limit : rows.length });
     for (const r of (rows as Array<Record<string, unknown>>).slice(0, limit)) {
       const { user_id, ...detail } = r;

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// HTTP-mode load benchmark (issue 5): 10,000 distinct users collect their daily points at once
+// over 64 keep-alive connections against `rayon serve`, then a second round on the same day;
+// beside it, pgbench -N (16 clients, 15 s) as the machine's limit for a small write transaction.
+//
+//   npm run bench:http                       (builds first)
+//   node bench/http.mjs --users 10000 --connections 64 --pool 20
+//
+// Scratch databases rayon_bench_http and rayon_bench_pgbench on BENCH_DATABASE_URL (else
+// DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test), dropped at the end.
+import os from 'node:os';
+import { SignJWT } from 'jose';
+import { SECRET, dist, drop, fmt, load, pgbenchN, recreate, startServe } from './http-lib.mjs';
+
+const args = process.argv.slice(2);
+const opt = (n, d) => (args.includes(n) ? args[args.indexOf(n) + 1] : d);
+const USERS = Number(opt('--users', '10000'));
+const CONNECTIONS = Number(opt('--connections', '64'));
+const POOL = opt('--pool', '20');
+const NOW = '2026-11-25T08:00:00Z';
+const NAME = 'rayon_bench_http';
+
+const { openDb } = await import(dist('db/connect.js'));
+const { migrateLatest } = await import(dist('db/migrate.js'));
+const { upsertUsers } = await import(dist('core/users.js'));
+const { collectDaily } = await import(dist('core/earning.js'));
+// The same collection called in-process, with no HTTP, on other users: how much the HTTP layer costs.
+const CORE_USERS = Math.min(3000, USERS);
+
+const url = await recreate(NAME);
+let server;
+try {
+  const db = await openDb({ databaseUrl: url, dataDir: '', statementTimeoutMs: 0 });
+  await migrateLatest(db);
+  const ids = Array.from({ length: USERS }, (_, i) => `u${String(i).padStart(6, '0')}`);
+  const coreIds = Array.from({ length: CORE_USERS }, (_, i) => `c${String(i).padStart(6, '0')}`);
+  await db.knex.transaction((trx) =>
+    upsertUsers(trx, [...ids, ...coreIds].map((id) => ({ id, email: `${id}@bench.example`, name: id, territory: 'RE' })), new Date('2026-01-01T00:00:00Z')),
+  );
+  const key = new TextEncoder().encode(SECRET);
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  const tokens = await Promise.all(ids.map((id) => new SignJWT({ role: 'user' }).setProtectedHeader({ alg: 'HS256' }).setSubject(id).setExpirationTime(exp).sign(key)));
+  process.stderr.write(`${USERS} users imported; starting rayon serve (pool ${POOL}, rate limits off)…\n`);
+
+  server = await startServe(url, { RAYON_NOW: NOW, RAYON_POOL_MAX: POOL });
+  const requests = tokens.map((token) => ({ method: 'POST', path: '/api/points/collect-daily', token, body: {} }));
+  // A short warm-up on other paths (JIT, pool connections) that credits nobody.
+  await load(server.url, tokens.slice(0, 500).map((token) => ({ method: 'GET', path: '/api/streaks/status', token })), CONNECTIONS);
+
+  const r1 = await load(server.url, requests, CONNECTIONS);
+  const daily = () => db.knex('points_transactions').where({ type: 'daily' }).andWhere('user_id', 'like', 'u%');
+  const credits1 = Number((await daily().clone().count({ n: '*' }))[0].n);
+  const r2 = await load(server.url, requests, CONNECTIONS);
+  const credits2 = Number((await daily().clone().count({ n: '*' }))[0].n) - credits1;
+  const distinct = Number((await daily().clone().countDistinct({ n: 'user_id' }))[0].n);
+  await server.stop();
+  server = undefined;
+  const coreDb = await openDb({ databaseUrl: url, dataDir: '', poolMax: Number(POOL) });
+  const now = new Date(NOW);
+  let next = 0;
+  const c0 = performance.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    for (let i = next++; i < CORE_USERS; i = next++) await collectDaily(coreDb.knex, coreIds[i], now);
+  }));
+  const coreRps = CORE_USERS / ((performance.now() - c0) / 1000);
+  await coreDb.close();
+  await db.close();
+
+  process.stderr.write('running pgbench -N (16 clients, 15 s)…\n');
+  const pgb = await pgbenchN();
+  const line = (label, r, credits) =>
+    `${label.padEnd(14)} ${fmt(r.rps, 0).padStart(7)} req/s   p50 ${fmt(r.p50, 2).padStart(6)} ms   p99 ${fmt(r.p99, 2).padStart(6)} ms   max ${fmt(r.max, 1).padStart(6)} ms   5xx ${r.fiveXx}   credits ${credits}   statuses ${JSON.stringify(r.statuses)}`;
+  console.log(`bench:http — ${USERS} users, ${CONNECTIONS} keep-alive connections, pool ${POOL}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(line('round 1', r1, credits1));
+  console.log(line('round 2 (same day)', r2, credits2));
+  console.log(`core only      ${fmt(coreRps, 0)} collections/s in-process, no HTTP (${CORE_USERS} other users, ${CONNECTIONS} concurrent, pool ${POOL})`);
+  console.log(`ledger         ${credits1 + credits2} daily credits for ${distinct} distinct users`);
+  console.log(`pgbench -N     ${fmt(pgb.tps, 0)} tps (16 clients, 15 s, latency avg ${fmt(pgb.latencyAvgMs, 2)} ms)`);
+  console.log(`ratio          round 1 req/s / pgbench tps = ${fmt(r1.rps / pgb.tps, 2)}`);
+  const ok = credits1 === USERS && distinct === USERS && credits2 === 0 && r1.fiveXx === 0 && r2.fiveXx === 0;
+  console.log(
+    `targets        ${credits1 === USERS && distinct === USERS ? 'PASS' : 'FAIL'} all credited once · ${credits2 === 0 ? 'PASS' : 'FAIL'} round 2 zero credits · ` +
+      `${r1.fiveXx + r2.fiveXx === 0 ? 'PASS' : 'FAIL'} 0 errors · ${r1.p99 < 50 ? 'PASS' : 'FAIL'} p99 < 50 ms · ` +
+      `${r1.rps >= 0.5 * pgb.tps ? 'PASS' : 'FAIL'} throughput ≥ 0.5 × pgbench`,
+  );
+  process.exitCode = ok ? 0 : 1;
+} finally {
+  if (server) await server.stop();
+  await drop(NAME);
+}

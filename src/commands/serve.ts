@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { action, examples } from './context.js';
+import { openDb } from '../db/connect.js';
+import { resolveServeConfig } from '../http/config.js';
+import { createServer } from '../http/server.js';
+
+/**
+ * `rayon serve`: the HTTP mode. Runs until SIGTERM or SIGINT, then stops accepting, lets
+ * in-flight requests finish, flushes request statistics and closes the pool.
+ */
+export function registerServe(program: Command): void {
+  examples(
+    program
+      .command('serve')
+      .description('run the HTTP mode for the app (needs RAYON_JWT_SECRET of at least 32 bytes)')
+      .option('--host <host>', 'address to listen on (env RAYON_HOST)', undefined)
+      .option('--port <port>', 'port to listen on, 0 for any free port (env RAYON_PORT, default 8080)')
+      .addHelpText(
+        'after',
+        '\nEnvironment: RAYON_JWT_SECRET (required), RAYON_JWT_ISSUER, RAYON_JWT_AUDIENCE, RAYON_JWT_PUBLIC_KEY_FILE\n' +
+          '(+ RAYON_JWT_PUBLIC_KEY_ALG=RS256|ES256), RAYON_JWT_JWKS_FILE, RAYON_RATE_LIMITS (e.g. "earn=60/min" or "off"),\n' +
+          'RAYON_REDIS_URL (shared rate limits), RAYON_REDIS_PREFIX, RAYON_POOL_MAX (default 20), RAYON_STATS_FLUSH_MS, RAYON_LOG_LEVEL.\n',
+      )
+      .action(
+        action(async (ctx, { opts }) => {
+          const cfg = resolveServeConfig({ host: opts.host, port: opts.port }, process.env);
+          const db = await openDb({
+            databaseUrl: ctx.config.databaseUrl,
+            dataDir: ctx.config.dataDir,
+            poolMax: cfg.poolMax,
+            // A request must not hang on a stuck lock or a slow query: fail, answer 503, move on.
+            statementTimeoutMs: 5_000,
+            lockTimeoutMs: 5_000,
+            applicationName: 'rayon-serve',
+          });
+          let server;
+          try {
+            server = await createServer({
+              db,
+              auth: cfg.auth,
+              rateLimits: cfg.rateLimits,
+              redisUrl: cfg.redisUrl,
+              redisPrefix: cfg.redisPrefix,
+              now: () => ctx.now(),
+              statsFlushMs: cfg.statsFlushMs,
+              logLevel: cfg.logLevel,
+            });
+            const url = await server.app.listen({ host: cfg.host, port: cfg.port });
+            const limits = cfg.rateLimits === null ? 'off' : cfg.redisUrl ? 'shared through Redis' : 'in-process';
+            if (ctx.config.json) ctx.out.data({ url, pid: process.pid });
+            ctx.out.info(`rayon serve listening on ${url} (${db.label}; rate limits ${limits}; pid ${process.pid})`);
+          } catch (err) {
+            await server?.close().catch(() => undefined);
+            await db.close();
+            throw err;
+          }
+          const srv = server;
+          await new Promise<void>((resolve) => {
+            const stop = (signal: string) => {
+              process.off('SIGTERM', onTerm);
+              process.off('SIGINT', onInt);
+              ctx.out.info(`${signal}: finishing in-flight requests…`);
+              srv
+                .close()
+                .catch((err) => ctx.out.warn(`shutdown: ${(err as Error).message}`))
+                .finally(() => db.close().finally(resolve));
+            };
+            const onTerm = () => stop('SIGTERM');
+            const onInt = () => stop('SIGINT');
+            process.on('SIGTERM', onTerm);
+            process.on('SIGINT', onInt);
+          });
+          ctx.out.info('rayon serve stopped.');
+        }),
+      ),
+    [
+      'RAYON_JWT_SECRET=$(openssl rand -hex 32) rayon serve --port 8080',
+      'RAYON_REDIS_URL=redis://127.0.0.1:6379 rayon serve --host 0.0.0.0',
+    ],
+  );
+}

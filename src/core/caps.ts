@@ -1,0 +1,40 @@
+import type { ScaleAction } from './scale.js';
+
+/**
+ * Cap accounting for action earning (SPEC "Earning for actions"), pure. The counts are the
+ * user's non-reverted `earn` rows for the action, in the local day and ever, whatever the scale
+ * version that credited them.
+ */
+export interface CapCounts {
+  today: number;
+  ever: number;
+}
+
+export interface CapHit {
+  cap: 'daily_cap' | 'lifetime_cap';
+  limit: number;
+  used: number;
+}
+
+/** The cap one more earn would exceed, or null when the earn fits. */
+export function capExceeded(action: ScaleAction, counts: CapCounts): CapHit | null {
+  if (action.lifetime_cap !== undefined && counts.ever >= action.lifetime_cap) {
+    return { cap: 'lifetime_cap', limit: action.lifetime_cap, used: counts.ever };
+  }
+  if (action.daily_cap !== undefined && counts.today >= action.daily_cap) {
+    return { cap: 'daily_cap', limit: action.daily_cap, used: counts.today };
+  }
+  return null;
+}
+
+/** 1–128 printable characters (no control characters), as SPEC "Earning for actions" asks. */
+export function referenceIdProblem(referenceId: unknown): string | null {
+  if (typeof referenceId !== 'string') return 'must be a string';
+  const length = [...referenceId].length;
+  if (length < 1 || length > 128) return `must be 1-128 characters, got ${length}`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(referenceId)) return 'must contain printable characters only';
+  return null;
+}
+
+export const ACTION_TYPE_RE = /^[a-z][a-z0-9_]{0,63}$/;

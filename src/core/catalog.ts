@@ -1,0 +1,192 @@
+import fs from 'node:fs';
+import { once } from 'node:events';
+import type { Knex } from 'knex';
+import { stringify } from 'csv-stringify';
+import { RayonError } from './errors.js';
+import { localDate } from './time.js';
+import { CATALOG_COLUMNS, exportCells } from './catalog-csv.js';
+
+/**
+ * Reading the catalog: the app's page of rewards available now in a territory, the ops list
+ * with filters, and the CSV export that re-imports unchanged.
+ */
+
+export interface CatalogItem {
+  id: number;
+  sku: string;
+  name: string;
+  description: string;
+  cost: number;
+  category: string;
+  partner: string;
+  /** Territory codes, or ['*'] for all. */
+  territories: string[];
+  available_from: string;
+  available_to: string;
+  /** Units still available; null = unlimited. */
+  stock: number | null;
+  fulfilment: 'instant' | 'manual';
+}
+
+export interface Page<T> {
+  items: T[];
+  page: number;
+  limit: number;
+  total: number;
+}
+
+export async function territoryZone(db: Knex, code: string): Promise<string> {
+  const row = await db('territories').select('timezone').where({ code }).first();
+  if (!row) throw new RayonError('VALIDATION_ERROR', `unknown territory ${JSON.stringify(code)}`, { details: [{ where: 'territory', message: 'unknown territory code' }] });
+  return row.timezone as string;
+}
+
+const ITEM_COLUMNS = `r.id, r.sku, r.name, r.description, r.cost, r.category_code as category, p.code as partner,
+  case when r.all_territories then array['*'] else
+    coalesce((select array_agg(territory_code order by territory_code) from reward_territories t where t.reward_id = r.id), '{}') end as territories,
+  r.available_from, r.available_to,
+  case when r.stock is null then null else r.stock - r.units_taken end as stock, r.fulfilment`;
+
+export async function catalogPage(db: Knex, q: { territory: string; category?: string; page: number; limit: number; now: Date }): Promise<Page<CatalogItem>> {
+  checkPaging(q.page, q.limit);
+  const day = localDate(q.now, await territoryZone(db, q.territory));
+  const params = { day, territory: q.territory, category: q.category ?? null, limit: q.limit, offset: (q.page - 1) * q.limit };
+  // catalog_offers (see migration 20261125000020) holds one row per territory and active
+  // reward with its window, so matching and counting is an index range scan; the few sold-out
+  // rewards are excluded through a partial index.
+  const { rows } = await db.raw(
+    `with m as (
+       select o.reward_id as id from catalog_offers o
+        where o.territory_code = :territory ${q.category ? 'and o.category_code = :category' : ''}
+          and o.available_from <= :day and o.available_to >= :day
+          and o.reward_id not in (select id from rewards where stock is not null and units_taken >= stock)
+     ), pg as (select id from m order by id desc limit :limit offset :offset)
+     select (select count(*)::int from m) as total,
+            coalesce((select json_agg(x order by x.id desc) from (
+              select ${ITEM_COLUMNS} from pg join rewards r on r.id = pg.id join partners p on p.id = r.partner_id) x), '[]') as items`,
+    params,
+  );
+  const items = (typeof rows[0].items === 'string' ? JSON.parse(rows[0].items) : rows[0].items) as CatalogItem[];
+  return { items: items.map((i) => ({ ...i, id: Number(i.id) })), page: q.page, limit: q.limit, total: rows[0].total };
+}
+
+function checkPaging(page: number, limit: number): void {
+  if (!Number.isInteger(page) || page < 1) throw new RayonError('VALIDATION_ERROR', 'page must be a whole number ≥ 1', { details: [{ where: 'page', message: 'must be ≥ 1' }] });
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RayonError('VALIDATION_ERROR', 'limit must be between 1 and 1000', { details: [{ where: 'limit', message: 'must be 1-1000' }] });
+}
+
+export interface CatalogFilter {
+  territory?: string;
+  category?: string;
+  partner?: string;
+  /** Only rewards available now (in `territory`, or in at least one of their territories). */
+  available?: boolean;
+  /** Case-insensitive text in sku, name or description. */
+  search?: string;
+  now: Date;
+  page: number;
+  limit: number;
+}
+
+export interface CatalogListItem extends CatalogItem {
+  active: boolean;
+  total_stock: number | null;
+  units_taken: number;
+}
+
+/** The ops view: every reward (active or not) matching the filters, by sku. */
+export async function listCatalog(db: Knex, f: CatalogFilter): Promise<Page<CatalogListItem>> {
+  checkPaging(f.page, f.limit);
+  const conds: string[] = ['true'];
+  const params: Record<string, unknown> = { now: f.now, limit: f.limit, offset: (f.page - 1) * f.limit };
+  if (f.territory) {
+    await territoryZone(db, f.territory);
+    conds.push('(r.all_territories or exists (select 1 from reward_territories rt where rt.territory_code = :territory and rt.reward_id = r.id))');
+    params.territory = f.territory;
+  }
+  if (f.category) {
+    conds.push('r.category_code = :category');
+    params.category = f.category;
+  }
+  if (f.partner) {
+    conds.push('p.code = :partner');
+    params.partner = f.partner;
+  }
+  if (f.search) {
+    conds.push("(r.sku ilike :search or r.name ilike :search or r.description ilike :search)");
+    params.search = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  }
+  if (f.available) {
+    // Available now in a territory where it is offered, on that territory's local date.
+    conds.push(`r.active and (r.stock is null or r.units_taken < r.stock) and exists (
+      select 1 from territories t
+       where (r.all_territories or exists (select 1 from reward_territories rt where rt.territory_code = t.code and rt.reward_id = r.id))
+         ${f.territory ? 'and t.code = :territory' : ''}
+         and (cast(:now as timestamptz) at time zone t.timezone)::date between r.available_from and r.available_to)`);
+  }
+  const where = conds.join(' and ');
+  const { rows } = await db.raw(
+    `select ${ITEM_COLUMNS}, r.active, r.stock as total_stock, r.units_taken, count(*) over () ::int as total_count
+       from rewards r join partners p on p.id = r.partner_id
+      where ${where}
+      order by r.sku
+      limit :limit offset :offset`,
+    params,
+  );
+  let total = rows[0]?.total_count ?? 0;
+  if (rows.length === 0 && f.page > 1) {
+    const c = await db.raw(`select count(*)::int as n from rewards r join partners p on p.id = r.partner_id where ${where}`, params);
+    total = c.rows[0].n;
+  }
+  return {
+    items: rows.map(({ total_count: _t, ...r }: Record<string, unknown>) => ({ ...r, id: Number(r.id) }) as unknown as CatalogListItem),
+    page: f.page,
+    limit: f.limit,
+    total,
+  };
+}
+
+/**
+ * Write the whole catalog (active and inactive, by sku) as CSV that `catalog import` takes back
+ * unchanged. Read in keyset batches so a large catalog never sits in memory.
+ */
+export async function exportCatalog(db: Knex, file: string, opts: { delimiter?: ',' | ';'; bom?: boolean } = {}): Promise<{ file: string; rows: number }> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const sink = fs.createWriteStream(tmp);
+  const csv = stringify({ delimiter: opts.delimiter ?? ',', bom: Boolean(opts.bom), header: true, columns: [...CATALOG_COLUMNS], record_delimiter: 'unix' });
+  const done = new Promise<void>((resolve, reject) => {
+    sink.on('finish', resolve);
+    sink.on('error', reject);
+    csv.on('error', reject);
+  });
+  csv.pipe(sink);
+  let rows = 0;
+  try {
+    let after = '';
+    for (;;) {
+      const { rows: batch } = await db.raw(
+        `select r.sku, r.name, r.description, r.cost, r.category_code as category, p.code as partner, r.all_territories,
+                (select array_agg(territory_code order by territory_code) from reward_territories t where t.reward_id = r.id) as territories,
+                r.available_from, r.available_to, r.stock, r.fulfilment, r.active
+           from rewards r join partners p on p.id = r.partner_id
+          where r.sku > ? order by r.sku limit 5000`,
+        [after],
+      );
+      if (batch.length === 0) break;
+      for (const r of batch) {
+        if (!csv.write(exportCells(r))) await once(csv, 'drain');
+        rows++;
+      }
+      after = batch[batch.length - 1].sku;
+    }
+    csv.end();
+    await done;
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    csv.destroy();
+    sink.destroy();
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  return { file, rows };
+}

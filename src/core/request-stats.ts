@@ -1,0 +1,75 @@
+import type { Knex } from 'knex';
+
+/**
+ * HTTP-mode request statistics, stored aggregated: one row per (minute, route, status class)
+ * with a latency histogram, never one row per request. The KPI report reads its response time
+ * (p95) and error rate from these rows.
+ */
+
+/** Upper bounds (milliseconds) of the latency histogram; a last, open bucket counts the rest. */
+export const LATENCY_BOUNDS_MS = [5, 10, 25, 50, 100, 200, 500, 1000, 2000, 5000] as const;
+export const BUCKET_SECONDS = 60;
+
+export interface StatsRow {
+  bucket_start: Date;
+  route: string;
+  status_class: '2xx' | '3xx' | '4xx' | '5xx';
+  requests: number;
+  duration_us_sum: number;
+  /** Non-cumulative counts, one per bound plus the open bucket. */
+  bucket_counts: number[];
+}
+
+/** Add rows to the stored aggregates (upsert: concurrent servers add up, never overwrite). */
+export async function addRequestStats(db: Knex, rows: StatsRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const bounds = `{${LATENCY_BOUNDS_MS.join(',')}}`;
+  await db.raw(
+    `insert into http_request_stats (bucket_start, bucket_seconds, route, status_class, requests, duration_us_sum, le_ms, bucket_counts)
+     select x.bucket_start, ?, x.route, x.status_class, x.requests, x.duration_us_sum, ?::int[],
+            array(select (v #>> '{}')::bigint from jsonb_array_elements(x.bucket_counts) v)
+       from jsonb_to_recordset(?::jsonb) as x(bucket_start timestamptz, route text, status_class text, requests bigint,
+                                              duration_us_sum bigint, bucket_counts jsonb)
+     on conflict (bucket_start, bucket_seconds, route, status_class) do update set
+       requests = http_request_stats.requests + excluded.requests,
+       duration_us_sum = http_request_stats.duration_us_sum + excluded.duration_us_sum,
+       bucket_counts = array(select a + b from unnest(http_request_stats.bucket_counts, excluded.bucket_counts) with ordinality u(a, b, i) order by i)`,
+    [BUCKET_SECONDS, bounds, JSON.stringify(rows.map((r) => ({ ...r, bucket_start: r.bucket_start.toISOString() })))],
+  );
+}
+
+export interface RequestStatsSummary {
+  requests: number;
+  errors_5xx: number;
+  /** Upper bound (ms) of the histogram bucket holding the 95th percentile; null without data. */
+  p95_ms_upper_bound: number | null;
+}
+
+/** Requests, 5xx answers and the p95 latency bucket over [from, to). */
+export async function requestStatsSummary(db: Knex, from: Date, to: Date): Promise<RequestStatsSummary> {
+  const rows: Array<{ status_class: string; requests: number; bucket_counts: number[] }> = await db('http_request_stats')
+    .select('status_class', 'requests', 'bucket_counts')
+    .where('bucket_start', '>=', from)
+    .andWhere('bucket_start', '<', to);
+  const counts = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+  let requests = 0;
+  let errors = 0;
+  for (const r of rows) {
+    requests += Number(r.requests);
+    if (r.status_class === '5xx') errors += Number(r.requests);
+    r.bucket_counts.forEach((c, i) => (counts[i] += Number(c)));
+  }
+  let p95: number | null = null;
+  if (requests > 0) {
+    const target = Math.ceil(requests * 0.95);
+    let seen = 0;
+    for (let i = 0; i < counts.length; i++) {
+      seen += counts[i];
+      if (seen >= target) {
+        p95 = i < LATENCY_BOUNDS_MS.length ? LATENCY_BOUNDS_MS[i] : Number.POSITIVE_INFINITY;
+        break;
+      }
+    }
+  }
+  return { requests, errors_5xx: errors, p95_ms_upper_bound: p95 };
+}

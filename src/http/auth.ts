@@ -1,0 +1,112 @@
+import { SignJWT, createLocalJWKSet, errors as joseErrors, importSPKI, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { RayonError } from '../core/errors.js';
+import { USER_ID_RE } from '../core/users.js';
+import type { AuthConfig } from './config.js';
+
+export type Role = 'user' | 'service' | 'admin';
+export const ROLES: readonly Role[] = ['user', 'service', 'admin'];
+
+export interface Principal {
+  sub: string;
+  role: Role;
+}
+
+type KeyLike = Uint8Array | CryptoKey;
+
+export interface Verifier {
+  verify(token: string): Promise<Principal>;
+}
+
+/**
+ * Build the token verifier. The algorithm is pinned per key: HS256 only with the shared
+ * secret, RS256/ES256 only with the configured public key or JWKS, so a token cannot choose
+ * how it is checked (no `none`, no HS256 signed with a public key).
+ */
+export async function makeVerifier(cfg: AuthConfig): Promise<Verifier> {
+  const algorithms = ['HS256'];
+  let publicKey: CryptoKey | undefined;
+  if (cfg.publicKeyPem && cfg.publicKeyAlg) {
+    publicKey = (await importSPKI(cfg.publicKeyPem, cfg.publicKeyAlg)) as CryptoKey;
+    algorithms.push(cfg.publicKeyAlg);
+  }
+  const jwks = cfg.jwks ? createLocalJWKSet(cfg.jwks as Parameters<typeof createLocalJWKSet>[0]) : undefined;
+  if (jwks) for (const a of ['RS256', 'ES256']) if (!algorithms.includes(a)) algorithms.push(a);
+
+  // Imported once: handing jose the raw bytes would re-import the key on every request.
+  const hmacKey = await crypto.subtle.importKey('raw', new Uint8Array(cfg.secret) as unknown as ArrayBuffer, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  const getKey = async (header: JWTHeaderParameters, token: { payload: string; signature: string }): Promise<KeyLike> => {
+    if (header.alg === 'HS256') return hmacKey;
+    if (publicKey && header.alg === cfg.publicKeyAlg && (!jwks || !header.kid)) return publicKey;
+    if (jwks) return (await jwks(header, token as never)) as KeyLike;
+    throw new joseErrors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
+  };
+
+  return {
+    async verify(token: string): Promise<Principal> {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, getKey as never, {
+          algorithms,
+          issuer: cfg.issuer,
+          audience: cfg.audience,
+          requiredClaims: ['exp', 'sub'],
+        }));
+      } catch (err) {
+        throw new RayonError('UNAUTHENTICATED', describeJoseError(err));
+      }
+      return principalOf(payload);
+    },
+  };
+}
+
+function principalOf(payload: JWTPayload): Principal {
+  const role = payload.role;
+  if (typeof role !== 'string' || !ROLES.includes(role as Role)) {
+    throw new RayonError('UNAUTHENTICATED', 'the token has no valid "role" claim (user, service or admin)');
+  }
+  const sub = payload.sub as string;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) throw new RayonError('UNAUTHENTICATED', 'the token has no valid "sub" claim');
+  if (role === 'user' && !USER_ID_RE.test(sub)) throw new RayonError('UNAUTHENTICATED', 'the "sub" of a user token must be a user id');
+  return { sub, role: role as Role };
+}
+
+/** A short reason a client can act on, without echoing the token back. */
+function describeJoseError(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'the token has expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return `the token's "${err.claim}" claim is missing or not accepted`;
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'the token is signed with an algorithm this server does not accept';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'the token signature is not valid';
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no key matches the token';
+  return 'the token is malformed or not valid';
+}
+
+/** Read `Authorization: Bearer <token>`, or refuse. */
+export function bearerToken(header: string | undefined): string {
+  if (!header) throw new RayonError('UNAUTHENTICATED', 'missing Authorization header (expected "Bearer <token>")');
+  const m = /^Bearer ([A-Za-z0-9_\-.=]+)$/i.exec(header.trim());
+  if (!m) throw new RayonError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"');
+  return m[1];
+}
+
+/** Mint an HS256 token (for `rayon token issue` and tests). Expiry uses the real clock. */
+export async function issueToken(
+  cfg: Pick<AuthConfig, 'secret' | 'issuer' | 'audience'>,
+  p: { sub: string; role: Role; ttlSeconds: number },
+  nowMs = Date.now(),
+): Promise<{ token: string; expires_at: string }> {
+  const iat = Math.floor(nowMs / 1000);
+  const exp = iat + p.ttlSeconds;
+  let jwt = new SignJWT({ role: p.role }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(p.sub).setIssuedAt(iat).setExpirationTime(exp);
+  if (cfg.issuer) jwt = jwt.setIssuer(cfg.issuer);
+  if (cfg.audience) jwt = jwt.setAudience(cfg.audience);
+  return { token: await jwt.sign(cfg.secret), expires_at: new Date(exp * 1000).toISOString() };
+}
+
+/** Parse a TTL such as 90s, 15m, 1h, 7d (at most 365 days). */
+export function parseTtl(text: string): number {
+  const m = /^(\d+)\s*(s|m|h|d)$/.exec(text.trim());
+  if (!m) throw new RayonError('VALIDATION_ERROR', `--ttl must look like 90s, 15m, 1h or 7d, got ${JSON.stringify(text)}`);
+  const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  if (seconds < 1 || seconds > 365 * 86_400) throw new RayonError('VALIDATION_ERROR', `--ttl must be from 1s to 365d, got ${text}`);
+  return seconds;
+}

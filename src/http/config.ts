@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import { RayonError, type FieldError } from '../core/errors.js';
+import { parseRateLimits, type RateLimitConfig } from './rate-limit.js';
+
+/**
+ * The HTTP mode's settings, resolved once from the environment and the `serve` flags; every
+ * problem is reported together, each naming its variable or flag.
+ */
+export interface ServeConfig {
+  host: string;
+  port: number;
+  auth: AuthConfig;
+  rateLimits: RateLimitConfig;
+  redisUrl?: string;
+  /** Key prefix of the shared buckets, so several deployments can share one Redis. */
+  redisPrefix: string;
+  poolMax: number;
+  /** How often aggregated request statistics are written to the database. */
+  statsFlushMs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+export interface AuthConfig {
+  /** HS256 key: the UTF-8 bytes of RAYON_JWT_SECRET (at least 32). */
+  secret: Uint8Array;
+  issuer?: string;
+  audience?: string;
+  /** Optional asymmetric verification (RS256/ES256) for tokens the accounts system signs. */
+  publicKeyPem?: string;
+  publicKeyAlg?: 'RS256' | 'ES256';
+  jwks?: { keys: unknown[] };
+}
+
+export interface ServeFlags {
+  host?: string;
+  port?: string;
+}
+
+export const MIN_SECRET_BYTES = 32;
+
+/** Resolve only what signing and verifying tokens need (also used by `rayon token issue`). */
+export function resolveAuthConfig(env: NodeJS.ProcessEnv, errors: FieldError[]): AuthConfig {
+  const secretText = env.RAYON_JWT_SECRET ?? '';
+  const secret = new TextEncoder().encode(secretText);
+  if (!secretText) errors.push({ where: 'RAYON_JWT_SECRET', message: `is required (at least ${MIN_SECRET_BYTES} bytes)` });
+  else if (secret.byteLength < MIN_SECRET_BYTES) {
+    errors.push({ where: 'RAYON_JWT_SECRET', message: `must be at least ${MIN_SECRET_BYTES} bytes, got ${secret.byteLength}` });
+  }
+  const auth: AuthConfig = { secret, issuer: env.RAYON_JWT_ISSUER || undefined, audience: env.RAYON_JWT_AUDIENCE || undefined };
+  if (env.RAYON_JWT_PUBLIC_KEY_FILE) {
+    try {
+      auth.publicKeyPem = fs.readFileSync(env.RAYON_JWT_PUBLIC_KEY_FILE, 'utf8');
+    } catch (err) {
+      errors.push({ where: 'RAYON_JWT_PUBLIC_KEY_FILE', message: `cannot be read: ${(err as Error).message}` });
+    }
+    const alg = env.RAYON_JWT_PUBLIC_KEY_ALG || 'RS256';
+    if (alg !== 'RS256' && alg !== 'ES256') errors.push({ where: 'RAYON_JWT_PUBLIC_KEY_ALG', message: `must be RS256 or ES256, got ${alg}` });
+    else auth.publicKeyAlg = alg;
+  }
+  if (env.RAYON_JWT_JWKS_FILE) {
+    try {
+      const parsed = JSON.parse(fs.readFileSync(env.RAYON_JWT_JWKS_FILE, 'utf8')) as { keys?: unknown };
+      if (!Array.isArray(parsed.keys)) throw new Error('no "keys" array');
+      auth.jwks = { keys: parsed.keys };
+    } catch (err) {
+      errors.push({ where: 'RAYON_JWT_JWKS_FILE', message: `is not a readable JWKS file: ${(err as Error).message}` });
+    }
+  }
+  return auth;
+}
+
+function intSetting(text: string | undefined, where: string, def: number, min: number, max: number, errors: FieldError[]): number {
+  if (text === undefined || text === '') return def;
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    errors.push({ where, message: `must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}` });
+    return def;
+  }
+  return Number(text);
+}
+
+export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
+  const errors: FieldError[] = [];
+  const auth = resolveAuthConfig(env, errors);
+  const port = intSetting(flags.port ?? env.RAYON_PORT, flags.port ? '--port' : 'RAYON_PORT', 8080, 0, 65535, errors);
+  let rateLimits: RateLimitConfig = parseRateLimits(undefined);
+  try {
+    rateLimits = parseRateLimits(env.RAYON_RATE_LIMITS);
+  } catch (err) {
+    errors.push({ where: 'RAYON_RATE_LIMITS', message: (err as Error).message });
+  }
+  const redisUrl = env.RAYON_REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) errors.push({ where: 'RAYON_REDIS_URL', message: 'must be a redis:// or rediss:// URL' });
+  const logLevel = (env.RAYON_LOG_LEVEL || 'warn') as ServeConfig['logLevel'];
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) {
+    errors.push({ where: 'RAYON_LOG_LEVEL', message: 'must be one of fatal, error, warn, info, debug, silent' });
+  }
+  const config: ServeConfig = {
+    host: flags.host ?? env.RAYON_HOST ?? '127.0.0.1',
+    port,
+    auth,
+    rateLimits,
+    redisUrl,
+    redisPrefix: env.RAYON_REDIS_PREFIX || 'rayon:rl:',
+    poolMax: intSetting(env.RAYON_POOL_MAX, 'RAYON_POOL_MAX', 20, 1, 500, errors),
+    statsFlushMs: intSetting(env.RAYON_STATS_FLUSH_MS, 'RAYON_STATS_FLUSH_MS', 10_000, 100, 3_600_000, errors),
+    logLevel,
+  };
+  if (errors.length) {
+    throw new RayonError('VALIDATION_ERROR', `cannot start the HTTP mode: ${errors.map((e) => `${e.where} ${e.message}`).join('; ')}`, { details: errors });
+  }
+  return config;
+}

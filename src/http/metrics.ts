@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Knex } from 'knex';
+
+/**
+ * Prometheus metrics of one server. Each server gets its own registry (tests run several in
+ * one process; the global default registry would mix them).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'route' | 'method' | 'status'>;
+  readonly duration: Histogram<'route' | 'method' | 'status_class'>;
+  readonly errors: Counter<'route' | 'code'>;
+  readonly rateLimited: Counter<'route'>;
+
+  constructor(knex: Knex | null, extra: { rateLimitStoreErrors: () => number }) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'rayon_' });
+    this.requests = new Counter({
+      name: 'rayon_http_requests_total',
+      help: 'HTTP requests answered, by route, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers: [this.registry],
+    });
+    this.duration = new Histogram({
+      name: 'rayon_http_request_duration_seconds',
+      help: 'HTTP request latency, by route, method and status class',
+      labelNames: ['route', 'method', 'status_class'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+      registers: [this.registry],
+    });
+    this.errors = new Counter({
+      name: 'rayon_http_errors_total',
+      help: 'HTTP error answers, by route and error code',
+      labelNames: ['route', 'code'],
+      registers: [this.registry],
+    });
+    this.rateLimited = new Counter({
+      name: 'rayon_http_rate_limited_total',
+      help: 'requests refused by the rate limiter, by route',
+      labelNames: ['route'],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'rayon_rate_limit_store_errors',
+      help: 'rate-limit store failures since start (requests were let through)',
+      registers: [this.registry],
+      collect() {
+        this.set(extra.rateLimitStoreErrors());
+      },
+    });
+    const pool = (knex?.client as { pool?: TarnPool } | undefined)?.pool;
+    const poolGauge = (name: string, help: string, read: (p: TarnPool) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          // knex creates its pool lazily and replaces it on destroy: read it at scrape time.
+          const p = (knex?.client as { pool?: TarnPool } | undefined)?.pool ?? pool;
+          if (p) this.set(read(p));
+        },
+      });
+    poolGauge('rayon_db_pool_used', 'database connections in use', (p) => p.numUsed());
+    poolGauge('rayon_db_pool_free', 'idle database connections', (p) => p.numFree());
+    poolGauge('rayon_db_pool_pending_acquires', 'requests waiting for a database connection', (p) => p.numPendingAcquires());
+    poolGauge('rayon_db_pool_max', 'maximum database connections', (p) => p.max);
+  }
+}
+
+interface TarnPool {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
+  max: number;
+}

@@ -1,0 +1,87 @@
+import type { FastifyInstance } from 'fastify';
+import { catalogPage } from '../../core/catalog.js';
+import { getUser } from '../../core/users.js';
+import { RayonError } from '../../core/errors.js';
+import { redeem, redeemFingerprint, userRedemptions } from '../../core/redemption.js';
+import { actorOf, iso, targetUser } from '../guard.js';
+
+import type { AppCtx } from '../server.js';
+import type { Principal } from '../auth.js';
+import { routeOptions } from './points.js';
+
+type Q = Record<string, unknown>;
+
+interface RedemptionOut {
+  id: number | string;
+  reward_id: number | string;
+  status: string;
+  points_spent: number;
+  voucher_code: string | null;
+  created_at: Date | string;
+}
+
+const redemptionOut = (r: RedemptionOut) => ({
+  id: String(r.id),
+  reward_id: String(r.reward_id),
+  status: r.status,
+  points_spent: r.points_spent,
+  voucher_code: r.voucher_code ?? null,
+  created_at: iso(r.created_at),
+});
+
+/** The catalog page the app shows, redeeming a reward, and the user's redemptions. */
+export function registerRewardsRoutes(app: FastifyInstance, ctx: AppCtx): void {
+  app.get('/api/rewards/catalog', routeOptions('catalog'), async (req) => {
+    const p = req.principal as Principal;
+    const q = req.query as Q;
+    await ctx.limit('catalog', p.sub);
+    let territory = q.territory_id as string | undefined;
+    if (!territory) {
+      // A user token browses its own territory by default; systems must say which one.
+      if (p.role !== 'user') throw new RayonError('VALIDATION_ERROR', `territory_id is required with a ${p.role} token`);
+      territory = (await getUser(ctx.knex, p.sub)).territory as string;
+    }
+    const page = await catalogPage(ctx.knex, {
+      territory,
+      category: q.category_id as string | undefined,
+      page: q.page as number,
+      limit: q.limit as number,
+      now: ctx.now(),
+    });
+    return {
+      items: page.items.map((i) => ({ ...i, id: String(i.id), available_from: String(i.available_from).slice(0, 10), available_to: String(i.available_to).slice(0, 10) })),
+      page: page.page,
+      limit: page.limit,
+      total: page.total,
+    };
+  });
+
+  app.post('/api/rewards/redeem', routeOptions('redeem'), async (req) => {
+    const p = req.principal as Principal;
+    const body = req.body as Q;
+    const userId = targetUser(p, body.user_id as string | undefined);
+    const keyHeader = req.headers['idempotency-key'];
+    if (Array.isArray(keyHeader)) throw new RayonError('VALIDATION_ERROR', 'send one Idempotency-Key header');
+    if (keyHeader !== undefined && (keyHeader.length < 1 || keyHeader.length > 255 || /[^\x20-\x7e]/.test(keyHeader))) {
+      throw new RayonError('VALIDATION_ERROR', 'Idempotency-Key must be 1-255 printable ASCII characters');
+    }
+    await ctx.limit('redeem', userId);
+    const rewardId = Number(body.reward_id);
+    // The fingerprint covers the validated body with user_id filled in, so a user token that
+    // omits user_id and one that names itself are the same request.
+    const r = await redeem(ctx.knex, userId, rewardId, ctx.now(), {
+      idempotencyKey: keyHeader,
+      fingerprint: redeemFingerprint(userId, rewardId),
+      actor: actorOf(p),
+    });
+    return { redemption: redemptionOut(r.redemption), balance: r.balance };
+  });
+
+  app.get('/api/rewards/history', routeOptions('rewards-history'), async (req) => {
+    const q = req.query as Q;
+    const userId = targetUser(req.principal as Principal, q.user_id as string | undefined);
+    await ctx.limit('rewards-history', userId);
+    const h = await userRedemptions(ctx.knex, userId, { page: q.page as number, limit: q.limit as number });
+    return { items: h.items.map((r) => redemptionOut(r as RedemptionOut)), page: h.page, limit: h.limit, total: h.total };
+  });
+}
