@@ -271,6 +271,8 @@ export async function up(knex: Knex): Promise<void> {
       for each statement execute function rayon_refuse_change();
     create trigger lot_allocations_append_only before update or delete on lot_allocations
       for each row execute function rayon_refuse_change();
+    create trigger lot_allocations_no_truncate before truncate on lot_allocations
+      for each statement execute function rayon_refuse_change();
   `);
 
   await knex('territories').insert(

@@ -56,6 +56,24 @@ export async function withDb<T>(opts: DbOptions, fn: (db: Db) => Promise<T>): Pr
   }
 }
 
+/**
+ * knex writes its warnings to stdout by default, which would corrupt piped data. Send them to
+ * stderr, and drop "Acquire connection error" (the same failure reaches the caller as an error).
+ */
+const knexLog = {
+  warn(message: unknown) {
+    const text = String(message);
+    if (!text.startsWith('Acquire connection error')) process.stderr.write(`knex: ${text}\n`);
+  },
+  error(message: unknown) {
+    process.stderr.write(`knex: ${String(message)}\n`);
+  },
+  deprecate(method: string, alternative: string) {
+    process.stderr.write(`knex: ${method} is deprecated, use ${alternative}\n`);
+  },
+  debug() {},
+};
+
 async function openPostgres(opts: DbOptions): Promise<Db> {
   const url = opts.databaseUrl as string;
   const label = redactUrl(url);
@@ -72,6 +90,7 @@ async function openPostgres(opts: DbOptions): Promise<Db> {
     searchPath: opts.searchPath ? [opts.searchPath, 'public'] : undefined,
     pool: { min: 0, max: opts.poolMax ?? 10 },
     acquireConnectionTimeout: 10_000,
+    log: knexLog,
   });
   try {
     await k.raw('select 1');

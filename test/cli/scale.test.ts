@@ -35,7 +35,8 @@ const proposal = structuredClone(DEFAULT);
 proposal.actions.review_posted.points = 15;
 proposal.daily.base_points = 12;
 
-(onPostgres() ? describe : describe.skip)('rayon scale (built CLI)', () => {
+// Each step spawns the CLI a few times: generous timeout for a loaded CI machine.
+(onPostgres() ? describe : describe.skip)('rayon scale (built CLI)', { timeout: 180_000 }, () => {
   beforeAll(async () => {
     t = await createTestDb(4);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rayon-scale-cli-'));

@@ -24,7 +24,7 @@ export const onPostgres = (): boolean => inject('testDb').mode === 'postgres';
  * A fresh database for one test file: a clone of the migrated template on PostgreSQL, or a new
  * embedded database in a temporary folder when no server is available (outside CI only).
  */
-export async function createTestDb(poolMax = 20): Promise<TestDb> {
+export async function createTestDb(poolMax = 10): Promise<TestDb> {
   const info = inject('testDb');
   if (info.mode === 'postgres') {
     const name = `rayon_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;

@@ -26,6 +26,17 @@ function post(base: string, path: string, tok: string, body: unknown): Promise<n
 }
 const count = (xs: number[], v: number) => xs.filter((x) => x === v).length;
 
+/**
+ * One 200; every other answer is ALREADY_COLLECTED — or, on a machine so loaded that the tail
+ * of 200 transactions serialised on one user's row waits past the lock/pool timeouts, a 503
+ * UNAVAILABLE (SPEC: saturated), which writes nothing. Never a 500, never a second credit.
+ */
+function expectOneCredit(statuses: number[]): void {
+  expect(count(statuses, 200)).toBe(1);
+  expect(count(statuses, 409) + count(statuses, 503), JSON.stringify(statuses)).toBe(199);
+  expect(count(statuses, 409)).toBeGreaterThan(100);
+}
+
 describeMultiConnection('concurrency over HTTP', () => {
   beforeAll(async () => {
     t = await createTestDb();
@@ -41,8 +52,7 @@ describeMultiConnection('concurrency over HTTP', () => {
     await makeUser(t.db.knex, 'solo');
     const tok = await token('solo');
     const statuses = await Promise.all(Array.from({ length: 200 }, () => post(s.url, '/api/points/collect-daily', tok, {})));
-    expect(count(statuses, 200)).toBe(1);
-    expect(count(statuses, 409)).toBe(199);
+    expectOneCredit(statuses);
     const rows = await t.db.knex('points_transactions').where({ user_id: 'solo', type: 'daily' });
     expect(rows).toHaveLength(1);
     expect((await t.db.knex('points_balance').where({ user_id: 'solo' }).first()).balance).toBe(10);
@@ -55,8 +65,7 @@ describeMultiConnection('concurrency over HTTP', () => {
     try {
       const tok = await token('duo');
       const statuses = await Promise.all(Array.from({ length: 200 }, (_, i) => post(i % 2 ? a.url : b.url, '/api/points/collect-daily', tok, {})));
-      expect(count(statuses, 200)).toBe(1);
-      expect(count(statuses, 409)).toBe(199);
+      expectOneCredit(statuses);
       expect(await t.db.knex('points_transactions').where({ user_id: 'duo', type: 'daily' })).toHaveLength(1);
     } finally {
       expect(await a.stop()).toBe(0);

@@ -230,4 +230,21 @@ describe('catalog views', () => {
     expect(await l({ search: '100%_' })).toEqual([]);
     await expect(listCatalog(k, { now: NOW, page: 1, limit: 10, territory: 'XX' })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
   });
+  it('catalog_offers (the page index) stays equal to what rewards and reward_territories say, through every kind of change', async () => {
+    const k = t.db.knex;
+    await importCatalog(k, csv(line('FLIP-1', { territories: '*' }), line('FLIP-2', { territories: 'RE|YT' }), line('FLIP-3', { active: 'false' })), opts);
+    await importCatalog(k, csv(line('FLIP-1', { territories: 'RE|GP' }), line('FLIP-2', { territories: '*', category: 'food' }), line('FLIP-3', { available_to: '2026-06-30' })), opts);
+    await importCatalog(k, csv(line('FLIP-1', { territories: 'GP', active: 'false' }), line('FLIP-2', { territories: 'YT' }), line('FLIP-3', { active: 'true', territories: 'NC|PF' })), opts);
+    await k('rewards').where({ sku: 'FLIP-1' }).update({ active: true });
+    const truth = `select t.code, r.id, r.category_code, r.available_from, r.available_to
+                     from rewards r join territories t
+                       on r.all_territories or exists (select 1 from reward_territories rt where rt.reward_id = r.id and rt.territory_code = t.code)
+                    where r.active`;
+    const offers = 'select territory_code, reward_id, category_code, available_from, available_to from catalog_offers';
+    const { rows } = await k.raw(`(${truth} except ${offers}) union all (${offers} except ${truth})`);
+    expect(rows).toEqual([]);
+    const flip2 = await k('rewards').where({ sku: 'FLIP-2' }).first('id');
+    expect(await k('catalog_offers').where({ reward_id: flip2.id }).pluck('territory_code')).toEqual(['YT']);
+    expect(Number((await k('catalog_offers').count({ n: '*' }))[0].n)).toBeGreaterThan(40);
+  });
 });
