@@ -3,7 +3,7 @@
 // on a 200,000-reward catalog, over 32 keep-alive connections against `rayon serve`.
 //
 //   npm run bench:catalog-browse                    (builds first)
-//   node bench/catalog-browse.mjs --rewards 200000 --requests 20000 --connections 32
+//   node bench/catalog-browse.mjs --rewards 200000 --requests 5000 --connections 32
 //
 // Scratch database rayon_bench_catalog_browse on BENCH_DATABASE_URL (else DATABASE_URL, else
 // postgres://postgres@127.0.0.1:5432/test), dropped at the end. The catalog is generated in SQL
@@ -17,7 +17,7 @@ import { SECRET, dist, drop, fmt, load, recreate, startServe } from './http-lib.
 const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes(n) ? args[args.indexOf(n) + 1] : d);
 const REWARDS = Number(opt('--rewards', '200000'));
-const REQUESTS = Number(opt('--requests', '20000'));
+const REQUESTS = Number(opt('--requests', '5000'));
 const CONNECTIONS = Number(opt('--connections', '32'));
 const NOW = '2026-11-25T08:00:00Z';
 const NAME = 'rayon_bench_catalog_browse';

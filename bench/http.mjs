@@ -4,7 +4,7 @@
 // beside it, pgbench -N (16 clients, 15 s) as the machine's limit for a small write transaction.
 //
 //   npm run bench:http                       (builds first)
-//   node bench/http.mjs --users 10000 --connections 64 --pool 20
+//   node bench/http.mjs --users 10000 --connections 64 --pool 20 [--skip-pgbench]
 //
 // Scratch databases rayon_bench_http and rayon_bench_pgbench on BENCH_DATABASE_URL (else
 // DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test), dropped at the end.
@@ -66,8 +66,10 @@ try {
   await coreDb.close();
   await db.close();
 
-  process.stderr.write('running pgbench -N (16 clients, 15 s)…\n');
-  const pgb = await pgbenchN();
+  // --skip-pgbench: for quick comparisons of settings (the ratio is then not printed).
+  const skipPgbench = args.includes('--skip-pgbench');
+  if (!skipPgbench) process.stderr.write('running pgbench -N (16 clients, 15 s)…\n');
+  const pgb = skipPgbench ? { tps: NaN, latencyAvgMs: NaN } : await pgbenchN();
   const line = (label, r, credits) =>
     `${label.padEnd(14)} ${fmt(r.rps, 0).padStart(7)} req/s   p50 ${fmt(r.p50, 2).padStart(6)} ms   p99 ${fmt(r.p99, 2).padStart(6)} ms   max ${fmt(r.max, 1).padStart(6)} ms   5xx ${r.fiveXx}   credits ${credits}   statuses ${JSON.stringify(r.statuses)}`;
   console.log(`bench:http — ${USERS} users, ${CONNECTIONS} keep-alive connections, pool ${POOL}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { RayonError, notFound } from './errors.js';
 import { assertActive, type Account } from './ledger.js';
 import { cachedScaleVersion, raiseStatus, scaleAt, bonusOf, award } from './scale.js';
+import { inTransaction } from './fast-tx.js';
 import { dailyAward, effectiveStreak, m100ForDay, streakTransition, type StreakState } from './streak.js';
 import { localDate, lotExpiry } from './time.js';
 
@@ -10,7 +11,9 @@ import { localDate, lotExpiry } from './time.js';
  * four round trips — BEGIN, one read-and-lock statement, one write statement, COMMIT — and writes
  * the same rows as `ledger.credit` (transaction, lot, idempotency key, balance) plus the streak.
  * Exactly-once comes from the database: the balance row lock serialises a user's collections,
- * and the unique idempotency key `daily:<user>:<local date>` backs it up.
+ * and the unique idempotency key `daily:<user>:<local date>` backs it up. On PostgreSQL the
+ * statements go straight to a pooled connection (see fast-tx.ts: Knex's transaction wrapper
+ * cost more client CPU than the collection itself).
  */
 
 export interface CollectResult {
@@ -62,6 +65,9 @@ const READ_AND_LOCK = `
    where b.user_id = ?
      for update of b`;
 
+// The scale version in force on a local date (same rule as `scaleAt`), on the hot path's connection.
+const SCALE_AT = 'select version from scale_versions where effective_from <= ?::date order by effective_from desc, version desc limit 1';
+
 // Guarded on "still allowed to act": the lock statement's snapshot predates the lock, so a
 // suspension or an unlaunch committed while it waited for the row would be invisible to it. This
 // statement starts after the lock is held and sees them; then it writes nothing.
@@ -100,14 +106,15 @@ const WRITE = `
   select tx.id, b.balance from tx, b`;
 
 export async function collectDaily(db: Knex, userId: string, now: Date, opts: { actor?: string } = {}): Promise<CollectResult> {
-  return db.transaction(async (trx) => {
-    const { rows } = await trx.raw(READ_AND_LOCK, [now, now, now, userId]);
+  return inTransaction(db, async (q) => {
+    const { rows } = await q(READ_AND_LOCK, [now, now, now, userId]);
     const r = rows[0] as LockedRow | undefined;
     if (!r) throw notFound('user', userId);
     assertActive(toAccount(r));
     const day = localDate(now, r.timezone);
-    const version = r.sql_local_date === day && r.scale_version !== null ? r.scale_version : (await scaleAt(trx, day)).version;
-    const scale = await cachedScaleVersion(trx, version);
+    const version = r.sql_local_date === day && r.scale_version !== null ? r.scale_version : (await q(SCALE_AT, [day])).rows[0]?.version;
+    // Read on this transaction's own connection: another pool connection could be unavailable.
+    const scale = await cachedScaleVersion(db, version, async (v) => (await q('select * from scale_versions where version = ?', [v])).rows[0]);
     const doc = scale.document;
 
     const state = streakOf(r);
@@ -119,26 +126,24 @@ export async function collectDaily(db: Knex, userId: string, now: Date, opts: { 
     const lifetime = r.lifetime_points + points;
     const status = raiseStatus(r.status, lifetime, doc.statuses);
     const n = t.next;
-    const w = await trx
-      .raw(WRITE, [
-        userId, r.territory_code, r.beta, r.state,
-        userId, points, now, day, r.territory_code, lotExpiry(now, r.timezone, doc.expiry_days), `daily:${userId}:${day}`,
-        t.streakDay, m100, t.jokersUsed, bonusPct, scale.version, opts.actor ?? null,
-        n.current, n.max, n.lastCheckIn, n.jokers,
-        points, lifetime, status, now,
-        opts.actor ?? null, auditable(opts.actor),
-      ] as Knex.RawBinding[])
-      .catch((err: { code?: string; constraint?: string }) => {
-        // The streak guard already refused a second collection; the key is the backstop.
-        if (err?.code === '23505' && err.constraint === 'idempotency_keys_pkey') {
-          throw new RayonError('ALREADY_COLLECTED', `user ${userId} already collected the daily points of ${day}`);
-        }
-        throw err;
-      });
+    const w = await q(WRITE, [
+      userId, r.territory_code, r.beta, r.state,
+      userId, points, now, day, r.territory_code, expiryOf(day, now, r.timezone, doc.expiry_days), `daily:${userId}:${day}`,
+      t.streakDay, m100, t.jokersUsed, bonusPct, scale.version, opts.actor ?? null,
+      n.current, n.max, n.lastCheckIn, n.jokers,
+      points, lifetime, status, now,
+      opts.actor ?? null, auditable(opts.actor),
+    ]).catch((err: { code?: string; constraint?: string }) => {
+      // The streak guard already refused a second collection; the key is the backstop.
+      if (err?.code === '23505' && err.constraint === 'idempotency_keys_pkey') {
+        throw new RayonError('ALREADY_COLLECTED', `user ${userId} already collected the daily points of ${day}`);
+      }
+      throw err;
+    });
     const out = w.rows[0];
     if (!out) {
       // The guard found the account no longer allowed to act: say why, from a fresh read.
-      const { rows: again } = await trx.raw(READ_AND_LOCK, [now, now, now, userId]);
+      const { rows: again } = await q(READ_AND_LOCK, [now, now, now, userId]);
       if (again[0]) assertActive(toAccount(again[0]));
       throw new RayonError('INVALID_STATE', `user ${userId} changed while collecting; retry`);
     }
@@ -151,6 +156,23 @@ export async function collectDaily(db: Knex, userId: string, now: Date, opts: { 
       streak: { current: n.current, max: n.max, multiplier: m100 / 100, jokers_available: n.jokers, jokers_used: t.jokersUsed },
     };
   });
+}
+
+/**
+ * `lotExpiry` depends only on the local date, the zone and the expiry days, and costs about half
+ * a millisecond of CPU (luxon zone arithmetic) — more than the rest of a collection's own work —
+ * so the hot path remembers it per (zone, local date, days).
+ */
+const expiryMemo = new Map<string, Date>();
+function expiryOf(day: string, now: Date, tz: string, days: number): Date {
+  const key = `${tz}|${day}|${days}`;
+  let at = expiryMemo.get(key);
+  if (!at) {
+    if (expiryMemo.size > 10_000) expiryMemo.clear();
+    at = lotExpiry(now, tz, days);
+    expiryMemo.set(key, at);
+  }
+  return at;
 }
 
 /**

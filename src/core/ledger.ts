@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { RayonError, notFound } from './errors.js';
 import { allocateFifo, type Allocation } from './fifo.js';
 import { localDate, lotExpiry } from './time.js';
-import { statusFor, statusRank, type ScaleVersion } from './scale.js';
+import { raiseStatus, type ScaleVersion } from './scale.js';
 
 /**
  * The points ledger: insert-only transactions, lots consumed first-expiring-first, and the
@@ -65,27 +65,32 @@ export interface PostResult {
 
 /** Lock the user's balance row for the rest of the transaction and read what the rules need. */
 export async function lockAccount(trx: Knex.Transaction, userId: string): Promise<Account> {
+  // Two statements on purpose: under READ COMMITTED a statement's snapshot is taken before it
+  // waits for the row lock, so suspension and territory state are read by a second statement,
+  // after the lock — a suspension committed while we waited is seen.
+  const { rows: locked } = await trx.raw(
+    'select balance, lifetime_points, status from points_balance where user_id = ? for update',
+    [userId],
+  );
+  const b = locked[0];
+  if (!b) throw notFound('user', userId);
   const { rows } = await trx.raw(
-    `select u.id, u.territory_code, u.beta, t.timezone, t.state, b.balance, b.lifetime_points, b.status,
+    `select u.id, u.territory_code, u.beta, t.timezone, t.state,
             exists (select 1 from suspensions s where s.user_id = u.id and s.lifted_at is null) as suspended
-       from points_balance b
-       join users u on u.id = b.user_id
-       join territories t on t.code = u.territory_code
-      where b.user_id = ?
-        for update of b`,
+       from users u join territories t on t.code = u.territory_code
+      where u.id = ?`,
     [userId],
   );
   const r = rows[0];
-  if (!r) throw notFound('user', userId);
   return {
     userId: r.id,
     territoryCode: r.territory_code,
     timezone: r.timezone,
     territoryState: r.state,
     beta: r.beta,
-    balance: r.balance,
-    lifetime: r.lifetime_points,
-    status: r.status,
+    balance: b.balance,
+    lifetime: b.lifetime_points,
+    status: b.status,
     suspended: r.suspended,
   };
 }
@@ -144,7 +149,8 @@ export async function credit(trx: Knex.Transaction, account: Account, spec: Cred
 
   const expiresAt = spec.expiresAt ?? lotExpiry(spec.now, account.timezone, spec.scale.document.expiry_days);
   const lifetime = account.lifetime + (spec.earning ? spec.amount : 0);
-  const status = raiseStatus(account.status, lifetime, spec.scale);
+  // Status rises with lifetime points and never goes down by itself.
+  const status = raiseStatus(account.status, lifetime, spec.scale.document.statuses);
   const fields = spec.fields ?? {};
   const cols = TX_FIELD_NAMES.filter((f) => fields[f] !== undefined && fields[f] !== null);
   const { rows } = await trx.raw(
@@ -287,13 +293,6 @@ export async function expireDueLots(trx: Knex.Transaction, account: Account, asO
     due.map((l) => ({ lotId: l.id, points: l.remaining })),
   );
   return total;
-}
-
-/** Status rises with lifetime points and never goes down by itself. */
-function raiseStatus(current: string, lifetime: number, scale: ScaleVersion): string {
-  const statuses = scale.document.statuses;
-  const reached = statusFor(lifetime, statuses);
-  return statusRank(reached.code, statuses) > statusRank(current, statuses) ? reached.code : current;
 }
 
 function applyResult(account: Account, row: { tx: TxRow | string; balance: number; lifetime_points: number; status: string }): PostResult {

@@ -131,15 +131,20 @@ export async function getScaleVersion(db: Knex, version: number): Promise<ScaleV
  */
 const versionCache = new WeakMap<object, Map<number, ScaleVersion>>();
 
-export async function cachedScaleVersion(db: Knex, version: number): Promise<ScaleVersion> {
+export async function cachedScaleVersion(
+  db: Knex,
+  version: number,
+  /** How to read the row on a miss (the hot path reads it on its own connection). */
+  load: (version: number) => Promise<Record<string, unknown> | undefined> = (v) => db('scale_versions').where({ version: v }).first(),
+): Promise<ScaleVersion> {
   const key = (db.client as { config?: object }).config ?? db.client;
   let byVersion = versionCache.get(key);
   if (!byVersion) versionCache.set(key, (byVersion = new Map()));
   let v = byVersion.get(version);
   if (!v) {
-    const found = await getScaleVersion(db, version);
-    if (!found) throw new Error(`scale version ${version} not found`);
-    v = found;
+    const row = await load(version);
+    if (!row) throw new Error(`scale version ${version} not found`);
+    v = normaliseVersion(row);
     byVersion.set(version, v);
   }
   return v;

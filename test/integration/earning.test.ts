@@ -76,6 +76,22 @@ describe('collectDaily', () => {
   });
 });
 
+describe('composition', () => {
+  it("runs inside a caller's transaction, and rolls back with it", async () => {
+    await makeUser(k, 'comp');
+    await expect(
+      k.transaction(async (trx) => {
+        const r = await collectDaily(trx, 'comp', at('2026-03-01T06:00:00Z'));
+        expect(r.points_awarded).toBe(10);
+        throw new Error('caller aborts');
+      }),
+    ).rejects.toThrow('caller aborts');
+    expect(await k('points_transactions').where({ user_id: 'comp' })).toHaveLength(0);
+    const r = await k.transaction((trx) => collectDaily(trx, 'comp', at('2026-03-01T06:00:00Z')));
+    expect(r).toMatchObject({ points_awarded: 10, balance: 10, streak: { current: 1 } });
+  });
+});
+
 describe('earn', () => {
   it('credits an action, answers a replay with the first result, and refuses beyond the daily cap', async () => {
     await makeUser(k, 'e1');
