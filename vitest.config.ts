@@ -7,8 +7,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Two cores: a few files at once; each integration file has its own database.
-    maxWorkers: 3,
+    // Two cores, and PostgreSQL's default 100 connections: two files at once, each with its own
+    // database and at most ~40 connections (the concurrency files open a 30-connection pool).
+    maxWorkers: 2,
     coverage: {
       provider: 'v8',
       include: ['src/core/**/*.ts'],

@@ -22,11 +22,11 @@ beforeAll(async () => {
 afterAll(async () => t?.destroy());
 
 /**
- * A pool of 60 real connections for one test, closed right after: the server's
+ * A pool of 30 real connections for one test, closed right after: the server's
  * max_connections is shared with every other test file and benchmark running at the time.
  */
 async function withPool<T>(fn: (k: Db['knex']) => Promise<T>): Promise<T> {
-  const p = await t.open(60);
+  const p = await t.open(30);
   try {
     return await fn(p.knex);
   } finally {

@@ -14,7 +14,7 @@ let t: TestDb;
 let pool: Db;
 beforeAll(async () => {
   t = await createTestDb();
-  if (t.url) pool = await t.open(60);
+  if (t.url) pool = await t.open(30);
 });
 afterAll(async () => t?.destroy());
 
