@@ -8,7 +8,7 @@ import { openCsvStream } from './csv-stream.js';
 import { CATALOG_OPTIONAL, CATALOG_REQUIRED, checkHeader, validateRewardRow, type CatalogColumn, type RewardInput } from './catalog-csv.js';
 import { territoryCodes } from './users.js';
 import { canCopy } from '../db/copy.js';
-import { STAGE_COLUMNS, applyPlan, belowUnitsTaken, buildPlan, duplicateSkus, newCategories, refreshStatistics, stage, summarise } from './catalog-stage.js';
+import { STAGE_COLUMNS, applyPlan, belowUnitsTaken, buildPlan, duplicateSkus, newCategories, refreshStatistics, stage, summarise, vacuumAfterBulkChange } from './catalog-stage.js';
 
 /**
  * Catalog import: stream the file, validate every cell, stage valid rows in a temporary table
@@ -143,7 +143,10 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
       });
       return res;
     });
-    if (result) return result;
+    if (result) {
+      await vacuumAfterBulkChange(db, result.new + result.updated + result.deactivated);
+      return result;
+    }
   } catch (err) {
     if (err instanceof DryRun) return err.result;
     throw err;
