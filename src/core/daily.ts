@@ -2,18 +2,22 @@ import type { Knex } from 'knex';
 import { RayonError, notFound } from './errors.js';
 import { assertActive, type Account } from './ledger.js';
 import { cachedScaleVersion, raiseStatus, scaleAt, bonusOf, award } from './scale.js';
-import { inTransaction } from './fast-tx.js';
+import { onConnection } from './fast-tx.js';
 import { dailyAward, effectiveStreak, m100ForDay, streakTransition, type StreakState } from './streak.js';
 import { localDate, lotExpiry } from './time.js';
 
 /**
  * Daily collection: the hottest path of the system (10,000 users collecting at once). It runs in
- * four round trips — BEGIN, one read-and-lock statement, one write statement, COMMIT — and writes
- * the same rows as `ledger.credit` (transaction, lot, idempotency key, balance) plus the streak.
- * Exactly-once comes from the database: the balance row lock serialises a user's collections,
- * and the unique idempotency key `daily:<user>:<local date>` backs it up. On PostgreSQL the
- * statements go straight to a pooled connection (see fast-tx.ts: Knex's transaction wrapper
- * cost more client CPU than the collection itself).
+ * two round trips and no explicit transaction: one read of everything the rules need (no lock),
+ * the rules in TypeScript, then one write statement that commits on its own. The write is
+ * guarded by the balance row's version (its `xmin`): it applies only if the row is still the one
+ * read, so a concurrent writer (another collection, an earn, an expiry, a suspension taken under
+ * `lockAccount`) makes it write nothing, and the collection starts again from a fresh read.
+ * The streak is written only here, always with the balance row, so the version covers it too.
+ * Exactly-once comes from the database: the guarded update serialises a user's collections, and
+ * the unique idempotency key `daily:<user>:<local date>` backs it up. A second collection the
+ * same day is refused after the read alone, without a lock or a write. The statements go
+ * straight to a pooled `pg` connection as prepared statements (see fast-tx.ts).
  */
 
 export interface CollectResult {
@@ -26,7 +30,7 @@ export interface CollectResult {
   streak: { current: number; max: number; multiplier: number; jokers_available: number; jokers_used: number };
 }
 
-interface LockedRow {
+interface StateRow {
   id: string;
   territory_code: string;
   beta: boolean;
@@ -35,6 +39,8 @@ interface LockedRow {
   balance: number;
   lifetime_points: number;
   status: string;
+  /** The balance row's version (xmin), for the write's guard. */
+  row_version: string;
   suspended: boolean;
   current_streak: number | null;
   max_streak: number | null;
@@ -48,8 +54,9 @@ interface LockedRow {
 // The scale version is chosen in SQL on PostgreSQL's idea of the local date; the TS rule
 // (`localDate`, Intl) is the one that counts, and a disagreement (different tz databases)
 // falls back to a second lookup rather than trusting either silently.
-const READ_AND_LOCK = `
+const READ_STATE = `
   select u.id, u.territory_code, u.beta, t.timezone, t.state, b.balance, b.lifetime_points, b.status,
+         b.xmin::text as row_version,
          exists (select 1 from suspensions s where s.user_id = u.id and s.lifted_at is null) as suspended,
          st.current_streak, st.max_streak, st.last_check_in, st.jokers_available,
          (?::timestamptz at time zone t.timezone)::date::text as sql_local_date,
@@ -62,27 +69,29 @@ const READ_AND_LOCK = `
     join users u on u.id = b.user_id
     join territories t on t.code = u.territory_code
     left join streaks st on st.user_id = b.user_id
-   where b.user_id = ?
-     for update of b`;
+   where b.user_id = ?`;
 
 // The scale version in force on a local date (same rule as `scaleAt`), on the hot path's connection.
 const SCALE_AT = 'select version from scale_versions where effective_from <= ?::date order by effective_from desc, version desc limit 1';
 
-// Guarded on "still allowed to act": the lock statement's snapshot predates the lock, so a
-// suspension or an unlaunch committed while it waited for the row would be invisible to it. This
-// statement starts after the lock is held and sees them; then it writes nothing.
+// Every row written hangs off the guarded balance update: if the balance row changed since the
+// read (xmin), or the account may no longer act (seen in this statement's snapshot), nothing at
+// all is written and the statement returns no row.
 const WRITE = `
-  with still_active as (
-    select 1 from users u join territories t on t.code = u.territory_code
-     where u.id = ? and u.territory_code = ? and u.beta = ? and t.state = ?
-       and not exists (select 1 from suspensions s where s.user_id = u.id and s.lifted_at is null)
+  with b as (
+    update points_balance set balance = balance + ?, lifetime_points = ?, status = ?, updated_at = ?
+     where user_id = ? and xmin = ?::text::xid
+       and exists (select 1 from users u join territories t on t.code = u.territory_code
+                    where u.id = points_balance.user_id and u.territory_code = ? and u.beta = ? and t.state = ?)
+       and not exists (select 1 from suspensions s where s.user_id = points_balance.user_id and s.lifted_at is null)
+    returning user_id, balance
   ), tx as (
     insert into points_transactions
       (user_id, type, amount, created_at, local_date, territory_code, expires_at, idempotency_key,
        streak_day, m100, jokers_used, bonus_pct, scale_version, actor)
-    select ?::text, 'daily', ?::int, ?::timestamptz, ?::date, ?::text, ?::timestamptz, ?::text,
+    select b.user_id, 'daily', ?::int, ?::timestamptz, ?::date, ?::text, ?::timestamptz, ?::text,
            ?::int, ?::int, ?::int, ?::int, ?::int, ?::text
-      from still_active
+      from b
     returning user_id, id, amount, created_at, expires_at, idempotency_key
   ), lot as (
     insert into points_lots (user_id, transaction_id, amount, remaining, credited_at, expires_at, recredit)
@@ -95,9 +104,6 @@ const WRITE = `
     select user_id, ?::int, ?::int, ?::date, ?::int, created_at from tx
     on conflict (user_id) do update set current_streak = excluded.current_streak, max_streak = excluded.max_streak,
       last_check_in = excluded.last_check_in, jokers_available = excluded.jokers_available, updated_at = excluded.updated_at
-  ), b as (
-    update points_balance set balance = balance + ?, lifetime_points = ?, status = ?, updated_at = ?
-     where user_id = (select user_id from tx) returning balance
   ), a as (
     insert into audit_log (actor, action, target, details, business_at)
     select ?::text, 'points.collect_daily', user_id, jsonb_build_object('transaction_id', id, 'points', amount), created_at
@@ -105,56 +111,59 @@ const WRITE = `
   )
   select tx.id, b.balance from tx, b`;
 
-export async function collectDaily(db: Knex, userId: string, now: Date, opts: { actor?: string } = {}): Promise<CollectResult> {
-  return inTransaction(db, async (q) => {
-    const { rows } = await q(READ_AND_LOCK, [now, now, now, userId]);
-    const r = rows[0] as LockedRow | undefined;
-    if (!r) throw notFound('user', userId);
-    assertActive(toAccount(r));
-    const day = localDate(now, r.timezone);
-    const version = r.sql_local_date === day && r.scale_version !== null ? r.scale_version : (await q(SCALE_AT, [day])).rows[0]?.version;
-    // Read on this transaction's own connection: another pool connection could be unavailable.
-    const scale = await cachedScaleVersion(db, version, async (v) => (await q('select * from scale_versions where version = ?', [v])).rows[0]);
-    const doc = scale.document;
+/** Attempts before giving up on an account that keeps changing under a collection. */
+const ATTEMPTS = 8;
 
-    const state = streakOf(r);
-    const t = streakTransition(state, day, doc.daily);
-    if (t.kind === 'already_collected') {
-      throw new RayonError('ALREADY_COLLECTED', `user ${userId} already collected the daily points of ${state.lastCheckIn} (local date now ${day})`);
-    }
-    const { points, m100, bonusPct } = dailyAward(doc, t.streakDay, r.status);
-    const lifetime = r.lifetime_points + points;
-    const status = raiseStatus(r.status, lifetime, doc.statuses);
-    const n = t.next;
-    const w = await q(WRITE, [
-      userId, r.territory_code, r.beta, r.state,
-      userId, points, now, day, r.territory_code, expiryOf(day, now, r.timezone, doc.expiry_days), `daily:${userId}:${day}`,
-      t.streakDay, m100, t.jokersUsed, bonusPct, scale.version, opts.actor ?? null,
-      n.current, n.max, n.lastCheckIn, n.jokers,
-      points, lifetime, status, now,
-      opts.actor ?? null, auditable(opts.actor),
-    ]).catch((err: { code?: string; constraint?: string }) => {
-      // The streak guard already refused a second collection; the key is the backstop.
-      if (err?.code === '23505' && err.constraint === 'idempotency_keys_pkey') {
-        throw new RayonError('ALREADY_COLLECTED', `user ${userId} already collected the daily points of ${day}`);
+export async function collectDaily(db: Knex, userId: string, now: Date, opts: { actor?: string } = {}): Promise<CollectResult> {
+  return onConnection(db, async (q) => {
+    for (let attempt = 1; ; attempt++) {
+      const { rows } = await q(READ_STATE, [now, now, now, userId]);
+      const r = rows[0] as StateRow | undefined;
+      if (!r) throw notFound('user', userId);
+      assertActive(toAccount(r));
+      const day = localDate(now, r.timezone);
+      const version = r.sql_local_date === day && r.scale_version !== null ? r.scale_version : (await q(SCALE_AT, [day])).rows[0]?.version;
+      // Read on this connection: another pool connection could be unavailable.
+      const scale = await cachedScaleVersion(db, version, async (v) => (await q('select * from scale_versions where version = ?', [v])).rows[0]);
+      const doc = scale.document;
+
+      const state = streakOf(r);
+      const t = streakTransition(state, day, doc.daily);
+      if (t.kind === 'already_collected') {
+        throw new RayonError('ALREADY_COLLECTED', `user ${userId} already collected the daily points of ${state.lastCheckIn} (local date now ${day})`);
       }
-      throw err;
-    });
-    const out = w.rows[0];
-    if (!out) {
-      // The guard found the account no longer allowed to act: say why, from a fresh read.
-      const { rows: again } = await q(READ_AND_LOCK, [now, now, now, userId]);
-      if (again[0]) assertActive(toAccount(again[0]));
-      throw new RayonError('INVALID_STATE', `user ${userId} changed while collecting; retry`);
+      const { points, m100, bonusPct } = dailyAward(doc, t.streakDay, r.status);
+      const lifetime = r.lifetime_points + points;
+      const status = raiseStatus(r.status, lifetime, doc.statuses);
+      const n = t.next;
+      const w = await q(WRITE, [
+        points, lifetime, status, now, userId, r.row_version, r.territory_code, r.beta, r.state,
+        points, now, day, r.territory_code, expiryOf(day, now, r.timezone, doc.expiry_days), `daily:${userId}:${day}`,
+        t.streakDay, m100, t.jokersUsed, bonusPct, scale.version, opts.actor ?? null,
+        n.current, n.max, n.lastCheckIn, n.jokers,
+        opts.actor ?? null, auditable(opts.actor),
+      ]).catch((err: { code?: string; constraint?: string }) => {
+        // The version guard already refuses a second collection; the key is the backstop.
+        if (err?.code === '23505' && err.constraint === 'idempotency_keys_pkey') {
+          throw new RayonError('ALREADY_COLLECTED', `user ${userId} already collected the daily points of ${day}`);
+        }
+        throw err;
+      });
+      const out = w.rows[0];
+      if (out) {
+        return {
+          transaction_id: Number(out.id),
+          points_awarded: points,
+          balance: out.balance - r.due,
+          status,
+          local_date: day,
+          streak: { current: n.current, max: n.max, multiplier: m100 / 100, jokers_available: n.jokers, jokers_used: t.jokersUsed },
+        };
+      }
+      // Nothing written: the account changed since the read. The next read says why (already
+      // collected, suspended, territory closed) or gives the state to try again on.
+      if (attempt >= ATTEMPTS) throw new RayonError('INVALID_STATE', `user ${userId} kept changing while collecting; retry`);
     }
-    return {
-      transaction_id: Number(out.id),
-      points_awarded: points,
-      balance: out.balance - r.due,
-      status,
-      local_date: day,
-      streak: { current: n.current, max: n.max, multiplier: m100 / 100, jokers_available: n.jokers, jokers_used: t.jokersUsed },
-    };
   });
 }
 
@@ -183,7 +192,7 @@ export function auditable(actor: string | undefined): boolean {
   return Boolean(actor) && !actor!.startsWith('user:');
 }
 
-function toAccount(r: LockedRow): Account {
+function toAccount(r: StateRow): Account {
   return {
     userId: r.id,
     territoryCode: r.territory_code,
@@ -197,7 +206,7 @@ function toAccount(r: LockedRow): Account {
   };
 }
 
-function streakOf(r: Pick<LockedRow, 'current_streak' | 'max_streak' | 'last_check_in' | 'jokers_available'>): StreakState {
+function streakOf(r: Pick<StateRow, 'current_streak' | 'max_streak' | 'last_check_in' | 'jokers_available'>): StreakState {
   return {
     current: r.current_streak ?? 0,
     max: r.max_streak ?? 0,

@@ -68,8 +68,11 @@ export async function lockAccount(trx: Knex.Transaction, userId: string): Promis
   // Two statements on purpose: under READ COMMITTED a statement's snapshot is taken before it
   // waits for the row lock, so suspension and territory state are read by a second statement,
   // after the lock — a suspension committed while we waited is seen.
+  // The lock is taken by writing the row (a new row version, same values): the daily collection
+  // writes without a lock, guarded on the version it read, so anything done under this lock — a
+  // suspension included — makes a collection in flight start again from a fresh read.
   const { rows: locked } = await trx.raw(
-    'select balance, lifetime_points, status from points_balance where user_id = ? for update',
+    'update points_balance set updated_at = updated_at where user_id = ? returning balance, lifetime_points, status',
     [userId],
   );
   const b = locked[0];

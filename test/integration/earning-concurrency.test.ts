@@ -4,6 +4,7 @@ import { createTestDb, describeMultiConnection, onPostgres, type TestDb } from '
 import { at, makeUser, makeUsers } from '../helpers/fixtures.js';
 import { collectDaily, earn } from '../../src/core/earning.js';
 import { RayonError } from '../../src/core/errors.js';
+import { lockAccount } from '../../src/core/ledger.js';
 import { parseAssignment, planScaleSet, writeScaleVersion } from '../../src/core/scale-edit.js';
 import type { Db } from '../../src/db/connect.js';
 
@@ -64,6 +65,27 @@ describeMultiConnection('earning under concurrency', () => {
     expect(await k('refused_earns').where({ user_id: 'c3', reason: 'CAP_REACHED' })).toHaveLength(N - 5);
   });
 
+  it('a collection racing earns on the same account is retried on its fresh state: credited once, nothing lost', async () => {
+    // The collection writes without a lock, guarded on the balance row it read; every earn that
+    // commits in between makes it start again from a fresh read.
+    await makeUser(k, 'race-mix');
+    const now = at('2026-07-02T06:00:00Z');
+    const work = [
+      ...Array.from({ length: 40 }, (_, i) => () => earn(pools[i % 2].knex, 'race-mix', 'transaction_completed', `order-${i}`, now)),
+      ...Array.from({ length: 10 }, (_, i) => () => collectDaily(pools[i % 2].knex, 'race-mix', now)),
+    ];
+    const results = await Promise.allSettled(work.map((w) => w()));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as RayonError).code);
+    // 10 transaction_completed a day (cap) + 1 collection; the rest refused with their reason.
+    expect(failed.sort()).toEqual([...Array(30).fill('CAP_REACHED'), ...Array(9).fill('ALREADY_COLLECTED')].sort());
+    const rows = await k('points_transactions').where({ user_id: 'race-mix' });
+    expect(rows.filter((r) => r.type === 'daily')).toHaveLength(1);
+    expect(rows.filter((r) => r.type === 'earn')).toHaveLength(10);
+    const b = await k('points_balance').where({ user_id: 'race-mix' }).first();
+    expect(b).toMatchObject({ balance: 10 * 50 + 10, lifetime_points: 10 * 50 + 10 });
+    expect(await k('streaks').where({ user_id: 'race-mix' }).first()).toMatchObject({ current_streak: 1, last_check_in: '2026-07-02' });
+  });
+
   it('many users collecting at once: each credited exactly once, balances match the ledger', async () => {
     const users = Array.from({ length: 200 }, (_, i) => `many-${i}`);
     await makeUsers(k, users.map((id) => ({ id })));
@@ -86,7 +108,8 @@ describeMultiConnection('earning under concurrency', () => {
     ] as const) {
       await makeUser(k, user);
       const suspender = await pools[0].knex.transaction();
-      await suspender.raw('select 1 from points_balance where user_id = ? for update', [user]);
+      // Suspending takes the account lock the way every account writer does (lockAccount).
+      await lockAccount(suspender, user);
       await suspender('suspensions').insert({ user_id: user, reason: 'fraud', actor: 'ops', started_at: at('2026-07-03T05:00:00Z') });
       const pending = op(pools[1].knex).then(() => 'OK', (e: RayonError) => e.code);
       await new Promise((r) => setTimeout(r, 300)); // the operation is now waiting for the row lock
