@@ -1,6 +1,7 @@
 // Shared pieces of the HTTP benchmarks (bench/http.mjs, bench/catalog-browse.mjs): scratch
 // databases, a `rayon serve` child process, and a keep-alive load generator with latencies.
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +56,7 @@ export function startServe(databaseUrl, env = {}) {
         clearTimeout(timer);
         resolve({
           url: m[1],
+          pid: proc.pid,
           stop: () =>
             new Promise((res) => {
               proc.once('exit', (code) => res(code));
@@ -116,20 +118,80 @@ export async function load(baseUrl, requests, connections) {
 }
 
 /** pgbench -N (16 clients, 15 s) on its own scratch database: the machine's small-write limit. */
-export async function pgbenchN({ clients = 16, seconds = 15 } = {}) {
+export async function pgbenchN({ clients = 16, seconds = 15, meter = null } = {}) {
   const name = 'rayon_bench_pgbench';
   const url = await recreate(name);
   try {
     const init = spawnSync('pgbench', ['-i', '-q', '-s', '10', url], { encoding: 'utf8' });
     if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
+    const mark = meter?.start();
     const run = spawnSync('pgbench', ['-N', '-c', String(clients), '-j', '2', '-T', String(seconds), url], { encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`pgbench failed: ${run.stderr}`);
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(run.stdout)?.[1]);
     const lat = Number(/latency average = ([\d.]+) ms/.exec(run.stdout)?.[1]);
-    return { tps, latencyAvgMs: lat };
+    const done = Number(/number of transactions actually processed: (\d+)/.exec(run.stdout)?.[1]);
+    const cpu = meter ? meter.perRequest(mark, done) : null;
+    return { tps, latencyAvgMs: lat, postgresCpuUs: cpu?.postgres ?? null };
   } finally {
     await drop(name);
   }
+}
+
+/**
+ * CPU seconds used so far by a process (Linux /proc), by PostgreSQL (its postmaster, the
+ * backends it has reaped and those alive), and by this process: where each request's CPU goes.
+ * Null where it cannot be read (another OS, a remote server).
+ */
+export async function cpuMeter(serverPid) {
+  const tick = 100; // USER_HZ on Linux
+  const stat = (pid) => {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      return f; // f[11] utime, f[12] stime, f[13] cutime, f[14] cstime (fields 14-17 of stat)
+    } catch {
+      return null;
+    }
+  };
+  let postmaster = null;
+  try {
+    const c = new pg.Client({ connectionString: BASE_URL });
+    await c.connect();
+    const dir = (await c.query('show data_directory')).rows[0].data_directory;
+    await c.end();
+    postmaster = Number(fs.readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    postmaster = null;
+  }
+  const pgCpu = () => {
+    if (!postmaster) return null;
+    const f = stat(postmaster);
+    if (!f) return null;
+    let t = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      const g = stat(d);
+      if (g && Number(g[1]) === postmaster) t += Number(g[11]) + Number(g[12]);
+    }
+    return t / tick;
+  };
+  const procCpu = (pid) => {
+    const f = stat(pid);
+    return f ? (Number(f[11]) + Number(f[12])) / tick : null;
+  };
+  const self = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const take = () => ({ server: procCpu(serverPid), postgres: pgCpu(), load: self() });
+  return {
+    start: take,
+    /** Microseconds of CPU per request since `from`, per party. */
+    perRequest(from, requests) {
+      const to = take();
+      const us = (k) => (from[k] === null || to[k] === null ? null : ((to[k] - from[k]) * 1e6) / requests);
+      return { server: us('server'), postgres: us('postgres'), load: us('load') };
+    },
+  };
 }
 
 export const fmt = (n, d = 1) => (typeof n === 'number' ? n.toFixed(d) : String(n));

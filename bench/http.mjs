@@ -10,7 +10,7 @@
 // DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test), dropped at the end.
 import os from 'node:os';
 import { SignJWT } from 'jose';
-import { SECRET, dist, drop, fmt, load, pgbenchN, recreate, startServe } from './http-lib.mjs';
+import { SECRET, cpuMeter, dist, drop, fmt, load, pgbenchN, recreate, startServe } from './http-lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes(n) ? args[args.indexOf(n) + 1] : d);
@@ -47,10 +47,15 @@ try {
   // A short warm-up on other paths (JIT, pool connections) that credits nobody.
   await load(server.url, tokens.slice(0, 500).map((token) => ({ method: 'GET', path: '/api/streaks/status', token })), CONNECTIONS);
 
+  const meter = await cpuMeter(server.pid);
+  let mark = meter.start();
   const r1 = await load(server.url, requests, CONNECTIONS);
+  const cpu1 = meter.perRequest(mark, requests.length);
   const daily = () => db.knex('points_transactions').where({ type: 'daily' }).andWhere('user_id', 'like', 'u%');
   const credits1 = Number((await daily().clone().count({ n: '*' }))[0].n);
+  mark = meter.start();
   const r2 = await load(server.url, requests, CONNECTIONS);
+  const cpu2 = meter.perRequest(mark, requests.length);
   const credits2 = Number((await daily().clone().count({ n: '*' }))[0].n) - credits1;
   const distinct = Number((await daily().clone().countDistinct({ n: 'user_id' }))[0].n);
   await server.stop();
@@ -69,15 +74,19 @@ try {
   // --skip-pgbench: for quick comparisons of settings (the ratio is then not printed).
   const skipPgbench = args.includes('--skip-pgbench');
   if (!skipPgbench) process.stderr.write('running pgbench -N (16 clients, 15 s)…\n');
-  const pgb = skipPgbench ? { tps: NaN, latencyAvgMs: NaN } : await pgbenchN();
+  const pgb = skipPgbench ? { tps: NaN, latencyAvgMs: NaN, postgresCpuUs: null } : await pgbenchN({ meter: await cpuMeter(null) });
   const line = (label, r, credits) =>
     `${label.padEnd(14)} ${fmt(r.rps, 0).padStart(7)} req/s   p50 ${fmt(r.p50, 2).padStart(6)} ms   p99 ${fmt(r.p99, 2).padStart(6)} ms   max ${fmt(r.max, 1).padStart(6)} ms   5xx ${r.fiveXx}   credits ${credits}   statuses ${JSON.stringify(r.statuses)}`;
   console.log(`bench:http — ${USERS} users, ${CONNECTIONS} keep-alive connections, pool ${POOL}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(line('round 1', r1, credits1));
   console.log(line('round 2 (same day)', r2, credits2));
+  const cpuLine = (label, c) =>
+    `${label.padEnd(14)} CPU per request: server ${fmt(c.server, 0)} µs · PostgreSQL ${fmt(c.postgres, 0)} µs · load generator ${fmt(c.load, 0)} µs (2 cores = 2,000,000 µs/s)`;
+  console.log(cpuLine('round 1', cpu1));
+  console.log(cpuLine('round 2', cpu2));
   console.log(`core only      ${fmt(coreRps, 0)} collections/s in-process, no HTTP (${CORE_USERS} other users, ${CONNECTIONS} concurrent, pool ${POOL})`);
   console.log(`ledger         ${credits1 + credits2} daily credits for ${distinct} distinct users`);
-  console.log(`pgbench -N     ${fmt(pgb.tps, 0)} tps (16 clients, 15 s, latency avg ${fmt(pgb.latencyAvgMs, 2)} ms)`);
+  console.log(`pgbench -N     ${fmt(pgb.tps, 0)} tps (16 clients, 15 s, latency avg ${fmt(pgb.latencyAvgMs, 2)} ms; PostgreSQL CPU ${fmt(pgb.postgresCpuUs, 0)} µs per transaction)`);
   console.log(`ratio          round 1 req/s / pgbench tps = ${fmt(r1.rps / pgb.tps, 2)}`);
   const ok = credits1 === USERS && distinct === USERS && credits2 === 0 && r1.fiveXx === 0 && r2.fiveXx === 0;
   console.log(
