@@ -54,28 +54,75 @@ const ITEM_COLUMNS = `r.id, r.sku, r.name, r.description, r.cost, r.category_cod
   r.available_from, r.available_to,
   case when r.stock is null then null else r.stock - r.units_taken end as stock, r.fulfilment`;
 
-export async function catalogPage(db: Knex, q: { territory: string; category?: string; page: number; limit: number; now: Date }): Promise<Page<CatalogItem>> {
+/**
+ * Totals of the catalog page, remembered for a short time per (territory, category, local date):
+ * counting every match is most of a page's database work on a large catalog, while the items
+ * themselves come from an index scan that stops after the page. A total may lag that long behind
+ * an import or a reward selling out; the items never do. Used by the HTTP mode
+ * (`RAYON_CATALOG_TOTAL_TTL_S`); without it every page counts.
+ */
+export class CatalogTotals {
+  private readonly totals = new Map<string, { total: number; until: number }>();
+  constructor(
+    readonly ttlMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+  get(key: string): number | undefined {
+    const hit = this.totals.get(key);
+    if (!hit) return undefined;
+    if (hit.until <= this.clock()) {
+      this.totals.delete(key);
+      return undefined;
+    }
+    return hit.total;
+  }
+  set(key: string, total: number): void {
+    if (this.ttlMs <= 0) return;
+    if (this.totals.size >= 10_000) this.totals.clear();
+    this.totals.set(key, { total, until: this.clock() + this.ttlMs });
+  }
+}
+
+// catalog_offers (see migration 20261125000020) holds one row per territory and active reward
+// with its window: matching is an index range scan in reward order, so a page stops after
+// offset + limit matches; the few sold-out rewards are excluded through a partial index.
+// Prepared statements: this page is browsed a lot, and planning cost about as much as running.
+function offersWhere(category: boolean): string {
+  return `o.territory_code = ? ${category ? 'and o.category_code = ?' : ''}
+          and o.available_from <= ?::date and o.available_to >= ?::date
+          and not exists (select 1 from rewards s where s.id = o.reward_id and s.stock is not null and s.units_taken >= s.stock)`;
+}
+
+function pageSql(category: boolean, withTotal: boolean): string {
+  const items = `coalesce((select json_agg(x order by x.id desc) from (
+       select ${ITEM_COLUMNS}
+         from (select o.reward_id as id from catalog_offers o where ${offersWhere(category)}
+                order by o.reward_id desc limit ? offset ?) pg
+         join rewards r on r.id = pg.id join partners p on p.id = r.partner_id) x), '[]') as items`;
+  if (!withTotal) return `select ${items}`;
+  return `select ${items},
+    (select count(*)::int from catalog_offers o
+      where o.territory_code = ? ${category ? 'and o.category_code = ?' : ''}
+        and o.available_from <= ?::date and o.available_to >= ?::date
+        and o.reward_id not in (select id from rewards where stock is not null and units_taken >= stock)) as total`;
+}
+
+export async function catalogPage(
+  db: Knex,
+  q: { territory: string; category?: string; page: number; limit: number; now: Date },
+  opts: { totals?: CatalogTotals } = {},
+): Promise<Page<CatalogItem>> {
   checkPaging(q.page, q.limit);
   const day = localDate(q.now, await territoryZone(db, q.territory));
-  // catalog_offers (see migration 20261125000020) holds one row per territory and active
-  // reward with its window, so matching and counting is an index range scan; the few sold-out
-  // rewards are excluded through a partial index. A prepared statement: this page is browsed a
-  // lot, and planning the statement cost about as much as running it.
-  const { rows } = await preparedQuery(
-    db,
-    `with m as (
-       select o.reward_id as id from catalog_offers o
-        where o.territory_code = ? ${q.category ? 'and o.category_code = ?' : ''}
-          and o.available_from <= ?::date and o.available_to >= ?::date
-          and o.reward_id not in (select id from rewards where stock is not null and units_taken >= stock)
-     ), pg as (select id from m order by id desc limit ? offset ?)
-     select (select count(*)::int from m) as total,
-            coalesce((select json_agg(x order by x.id desc) from (
-              select ${ITEM_COLUMNS} from pg join rewards r on r.id = pg.id join partners p on p.id = r.partner_id) x), '[]') as items`,
-    [q.territory, ...(q.category ? [q.category] : []), day, day, q.limit, (q.page - 1) * q.limit],
-  );
+  const filter = [q.territory, ...(q.category ? [q.category] : []), day, day];
+  const key = `${q.territory}|${q.category ?? ''}|${day}`;
+  const known = opts.totals?.get(key);
+  const bindings = [...filter, q.limit, (q.page - 1) * q.limit, ...(known === undefined ? filter : [])];
+  const { rows } = await preparedQuery(db, pageSql(Boolean(q.category), known === undefined), bindings);
+  const total = known ?? (rows[0].total as number);
+  if (known === undefined) opts.totals?.set(key, total);
   const items = (typeof rows[0].items === 'string' ? JSON.parse(rows[0].items) : rows[0].items) as CatalogItem[];
-  return { items: items.map((i) => ({ ...i, id: Number(i.id) })), page: q.page, limit: q.limit, total: rows[0].total };
+  return { items: items.map((i) => ({ ...i, id: Number(i.id) })), page: q.page, limit: q.limit, total };
 }
 
 function checkPaging(page: number, limit: number): void {

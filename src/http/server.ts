@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import { RayonError, mapDbError } from '../core/errors.js';
+import { CatalogTotals } from '../core/catalog.js';
 import { bearerToken, makeVerifier, type Principal } from './auth.js';
 import type { AuthConfig } from './config.js';
 import { Metrics } from './metrics.js';
@@ -35,6 +36,8 @@ export interface ServerOptions {
   /** Business time (RAYON_NOW); token expiry and rate limits keep real time. */
   now: () => Date;
   statsFlushMs?: number;
+  /** How long a catalog page total may be reused (0: count on every page). */
+  catalogTotalTtlMs?: number;
   logLevel?: string;
 }
 
@@ -44,6 +47,8 @@ export interface AppCtx {
   now(): Date;
   /** Take a rate-limit token for (route, target user), or throw RATE_LIMITED. */
   limit(route: string, userId: string): Promise<void>;
+  /** Catalog page totals reused for a few seconds (see CatalogTotals). */
+  catalogTotals: CatalogTotals;
 }
 
 export interface RayonServer {
@@ -105,6 +110,7 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
   const ctx: AppCtx = {
     knex,
     now: opts.now,
+    catalogTotals: new CatalogTotals(opts.catalogTotalTtlMs ?? 0),
     async limit(route, userId) {
       const r = await limiter.take(route, userId);
       if (!r.allowed) {

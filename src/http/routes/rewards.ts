@@ -47,7 +47,7 @@ export function registerRewardsRoutes(app: FastifyInstance, ctx: AppCtx): void {
       page: q.page as number,
       limit: q.limit as number,
       now: ctx.now(),
-    });
+    }, { totals: ctx.catalogTotals });
     return {
       items: page.items.map((i) => ({ ...i, id: String(i.id), available_from: String(i.available_from).slice(0, 10), available_to: String(i.available_to).slice(0, 10) })),
       page: page.page,
