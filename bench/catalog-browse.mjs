@@ -12,7 +12,7 @@
 // inactive, out of their window or sold out, so the filters have real work to do.
 import os from 'node:os';
 import { SignJWT } from 'jose';
-import { SECRET, dist, drop, fmt, load, recreate, startServe } from './http-lib.mjs';
+import { SECRET, cpuMeter, dist, drop, fmt, load, recreate, startServe } from './http-lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes(n) ? args[args.indexOf(n) + 1] : d);
@@ -68,13 +68,17 @@ try {
   }));
   server = await startServe(url, { RAYON_NOW: NOW });
   await load(server.url, requests.slice(0, 1000), CONNECTIONS); // warm-up: JIT, pool, buffer cache
+  const meter = await cpuMeter(server.pid);
+  const mark = meter.start();
   const r = await load(server.url, requests, CONNECTIONS);
+  const cpu = meter.perRequest(mark, requests.length);
   const sample = await (await fetch(`${server.url}/api/rewards/catalog?territory_id=RE&category_id=food`, { headers: { authorization: `Bearer ${token}` } })).json();
   await server.stop();
   server = undefined;
   await db.close();
   console.log(`bench:catalog-browse — ${REWARDS} rewards, ${REQUESTS} requests, ${CONNECTIONS} keep-alive connections, territory + category filters, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(`               ${fmt(r.rps, 0)} req/s   p50 ${fmt(r.p50, 2)} ms   p99 ${fmt(r.p99, 2)} ms   max ${fmt(r.max, 1)} ms   5xx ${r.fiveXx}   statuses ${JSON.stringify(r.statuses)}`);
+  console.log(`CPU            per request: server ${fmt(cpu.server, 0)} µs · PostgreSQL ${fmt(cpu.postgres, 0)} µs · load generator ${fmt(cpu.load, 0)} µs`);
   console.log(`sample         RE + food: ${sample.total} rewards available now, ${sample.items?.length} on page 1`);
   console.log(`targets        ${r.p99 < 50 ? 'PASS' : 'FAIL'} p99 < 50 ms · ${r.fiveXx === 0 ? 'PASS' : 'FAIL'} 0 errors`);
   process.exitCode = r.p99 < 50 && r.fiveXx === 0 ? 0 : 1;

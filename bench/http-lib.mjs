@@ -182,14 +182,18 @@ export async function cpuMeter(serverPid) {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
   };
-  const take = () => ({ server: procCpu(serverPid), postgres: pgCpu(), load: self() });
+  const procSys = (pid) => {
+    const f = stat(pid);
+    return f ? Number(f[12]) / tick : null;
+  };
+  const take = () => ({ server: procCpu(serverPid), serverSys: procSys(serverPid), postgres: pgCpu(), load: self() });
   return {
     start: take,
     /** Microseconds of CPU per request since `from`, per party. */
     perRequest(from, requests) {
       const to = take();
       const us = (k) => (from[k] === null || to[k] === null ? null : ((to[k] - from[k]) * 1e6) / requests);
-      return { server: us('server'), postgres: us('postgres'), load: us('load') };
+      return { server: us('server'), serverSys: us('serverSys'), postgres: us('postgres'), load: us('load') };
     },
   };
 }

@@ -81,7 +81,7 @@ try {
   console.log(line('round 1', r1, credits1));
   console.log(line('round 2 (same day)', r2, credits2));
   const cpuLine = (label, c) =>
-    `${label.padEnd(14)} CPU per request: server ${fmt(c.server, 0)} µs · PostgreSQL ${fmt(c.postgres, 0)} µs · load generator ${fmt(c.load, 0)} µs (2 cores = 2,000,000 µs/s)`;
+    `${label.padEnd(14)} CPU per request: server ${fmt(c.server, 0)} µs (kernel ${fmt(c.serverSys, 0)}) · PostgreSQL ${fmt(c.postgres, 0)} µs · load generator ${fmt(c.load, 0)} µs (2 cores = 2,000,000 µs/s)`;
   console.log(cpuLine('round 1', cpu1));
   console.log(cpuLine('round 2', cpu2));
   console.log(`core only      ${fmt(coreRps, 0)} collections/s in-process, no HTTP (${CORE_USERS} other users, ${CONNECTIONS} concurrent, pool ${POOL})`);

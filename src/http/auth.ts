@@ -41,8 +41,19 @@ export async function makeVerifier(cfg: AuthConfig): Promise<Verifier> {
     throw new joseErrors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
   };
 
+  // Tokens already verified, for a minute at most and never past their `exp`: an app sends the
+  // same token with every request, and verifying its signature (WebCrypto, an async job per call)
+  // costs more server CPU than the rest of a catalog page request. Bounded; cleared when full.
+  const verified = new Map<string, { principal: Principal; untilMs: number }>();
+
   return {
     async verify(token: string): Promise<Principal> {
+      const nowMs = Date.now();
+      const hit = verified.get(token);
+      if (hit !== undefined) {
+        if (hit.untilMs > nowMs) return hit.principal;
+        verified.delete(token);
+      }
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, getKey as never, {
@@ -54,10 +65,16 @@ export async function makeVerifier(cfg: AuthConfig): Promise<Verifier> {
       } catch (err) {
         throw new RayonError('UNAUTHENTICATED', describeJoseError(err));
       }
-      return principalOf(payload);
+      const principal = principalOf(payload);
+      if (verified.size >= VERIFIED_MAX) verified.clear();
+      verified.set(token, { principal, untilMs: Math.min((payload.exp as number) * 1000, nowMs + VERIFIED_MS) });
+      return principal;
     },
   };
 }
+
+const VERIFIED_MS = 60_000;
+const VERIFIED_MAX = 50_000;
 
 function principalOf(payload: JWTPayload): Principal {
   const role = payload.role;
