@@ -4,16 +4,19 @@ import type { Knex } from 'knex';
 import { stringify } from 'csv-stringify';
 import { RayonError, type FieldError } from './errors.js';
 import { audit } from './audit.js';
-import { openCsvStream } from './csv-stream.js';
-import { CATALOG_OPTIONAL, CATALOG_REQUIRED, checkHeader, validateRewardRow, type CatalogColumn, type RewardInput } from './catalog-csv.js';
+import { openCsvStream, type CsvStream } from './csv-stream.js';
+import { stageWithCopy } from './catalog-copy.js';
+import { CATALOG_OPTIONAL, CATALOG_REQUIRED, checkHeader, validateRewardRow, type CatalogColumn, type RewardInput, type RowContext } from './catalog-csv.js';
 import { territoryCodes } from './users.js';
 import { canCopy } from '../db/copy.js';
 import { STAGE_COLUMNS, applyPlan, belowUnitsTaken, buildPlan, duplicateSkus, newCategories, refreshStatistics, stage, summarise, vacuumAfterBulkChange } from './catalog-stage.js';
 
 /**
- * Catalog import: stream the file, validate every cell, stage valid rows in a temporary table
- * (multi-row inserts of validated batches), then compute the plan and apply it with a few
- * set-based statements — all in one transaction, so one bad row means nothing is written.
+ * Catalog import: read and validate the whole file, stage the valid rows in a temporary table,
+ * then compute the plan and apply it with a few set-based statements — all in one transaction,
+ * so one bad row means nothing is written. On PostgreSQL the file goes as is through COPY and is
+ * validated in SQL (catalog-copy.ts); on the embedded database, or as soon as that fast path has
+ * any doubt, the JS path reads it (csv-parse, validateRewardRow) and names every problem.
  * Rows that do not change are not touched, so re-importing an unchanged file writes nothing.
  */
 
@@ -73,36 +76,24 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
         opts.onPhase?.(name, now - mark);
         mark = now;
       };
+      // Sorts and hashes over a whole catalog stay in memory (the default 4 MB spills to disk).
+      await trx.raw(`set local work_mem = '64MB'`);
       await trx.raw(`create temp table catalog_stage (${STAGE_COLUMNS}) on commit drop`);
       const useCopy = await canCopy(trx);
-      let batch: RewardInput[] = [];
-      let rows = 0;
-      for await (const { line, fields } of csv.rows) {
-        rows++;
-        opts.onProgress?.(csv.bytesRead(), csv.totalBytes);
-        const rowErrors: FieldError[] = [];
-        if (fields.length !== csv.header.length) {
-          rowErrors.push({ where: `line ${line}`, message: `has ${fields.length} fields, the header has ${csv.header.length} (a stray delimiter or quote?)` });
-        } else {
-          const cell = (c: CatalogColumn) => {
-            const i = index.get(c);
-            return i === undefined ? '' : fields[i];
-          };
-          const { row, errors: cellErrors } = validateRewardRow(line, cell, { partners, territories });
-          rowErrors.push(...cellErrors);
-          // Valid rows are staged even in a file already refused: duplicate skus are found there.
-          if (row) batch.push(row);
-        }
-        if (rowErrors.length) {
-          errors.add(rowErrors);
-          rejects?.write(line, fields, rowErrors);
-        }
-        if (batch.length >= BATCH) {
-          await stage(trx, batch, useCopy);
-          batch = [];
-        }
+      const progress = (bytes: number) => opts.onProgress?.(bytes, csv.totalBytes);
+      // PostgreSQL parses and validates the file when it can; the JS reader otherwise, or when it
+      // finds anything to refuse (it names every problem).
+      const fast = useCopy && (await headerIsFirstLine(file, csv)) ? await stageWithCopy(trx, file, { header: csv.header, index, delimiter: csv.delimiter }, [...territories], progress) : null;
+      let rows: number;
+      let sha256: () => string;
+      if (fast) {
+        csv.close();
+        rows = fast.rows;
+        sha256 = () => fast.sha256;
+      } else {
+        rows = await stageWithJs(trx, csv, index, { partners, territories }, useCopy, errors, rejects, progress);
+        sha256 = csv.sha256;
       }
-      if (batch.length) await stage(trx, batch, useCopy);
       if (rows === 0) errors.add([{ where: 'line 2', message: 'the file has a header but no data rows: nothing to import' }]);
       const dups = await duplicateSkus(trx);
       if (dups.length) {
@@ -112,8 +103,7 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
       if (errors.count) return null;
 
       phase('read+validate+stage');
-      await trx.raw('analyze catalog_stage');
-      await buildPlan(trx);
+      await buildPlan(trx, !opts.dryRun);
       const stockErrors = await belowUnitsTaken(trx);
       if (stockErrors.length) {
         errors.add(stockErrors);
@@ -122,7 +112,7 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
       }
       const planned = await summarise(trx, Boolean(opts.replace), limit);
       phase('plan');
-      const base = { file: path.basename(file), sha256: csv.sha256(), rows, dryRun: Boolean(opts.dryRun) };
+      const base = { file: path.basename(file), sha256: sha256(), rows, dryRun: Boolean(opts.dryRun) };
       if (opts.dryRun) {
         // The transaction is rolled back: a dry run cannot leave anything behind.
         throw new DryRun({ ...base, ...planned, categoriesCreated: await newCategories(trx) });
@@ -158,6 +148,69 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
     `${path.basename(file)}: ${errors.count} error(s); nothing was written${opts.rejectFile ? ` (refused rows written to ${opts.rejectFile})` : ''}`,
     { details: errors.details(), data: { errorCount: errors.count } },
   );
+}
+
+/** The JS path: csv-parse, validateRewardRow on every row, valid rows staged in batches. Returns the data rows read. */
+async function stageWithJs(
+  trx: Knex.Transaction,
+  csv: CsvStream,
+  index: Map<string, number>,
+  ctx: RowContext,
+  useCopy: boolean,
+  errors: ErrorList,
+  rejects: RejectWriter | null,
+  progress: (bytes: number) => void,
+): Promise<number> {
+  let batch: RewardInput[] = [];
+  let rows = 0;
+  for await (const { line, fields } of csv.rows) {
+    rows++;
+    progress(csv.bytesRead());
+    const rowErrors: FieldError[] = [];
+    if (fields.length !== csv.header.length) {
+      rowErrors.push({ where: `line ${line}`, message: `has ${fields.length} fields, the header has ${csv.header.length} (a stray delimiter or quote?)` });
+    } else {
+      const cell = (c: CatalogColumn) => {
+        const i = index.get(c);
+        return i === undefined ? '' : fields[i];
+      };
+      const { row, errors: cellErrors } = validateRewardRow(line, cell, ctx);
+      rowErrors.push(...cellErrors);
+      // Valid rows are staged even in a file already refused: duplicate skus are found there.
+      if (row) batch.push(row);
+    }
+    if (rowErrors.length) {
+      errors.add(rowErrors);
+      rejects?.write(line, fields, rowErrors);
+    }
+    if (batch.length >= BATCH) {
+      await stage(trx, batch, useCopy);
+      batch = [];
+    }
+  }
+  if (batch.length) await stage(trx, batch, useCopy);
+  return rows;
+}
+
+/**
+ * COPY skips exactly one line as the header: the fast path needs the header to be the file's
+ * first line, unquoted (no blank lines before it, no line break inside it).
+ */
+async function headerIsFirstLine(file: string, csv: CsvStream): Promise<boolean> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const text = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    const end = text.indexOf('\n');
+    if (end === -1) return false;
+    const first = text.slice(0, end);
+    if (first.includes('"')) return false;
+    const cells = first.split(csv.delimiter).map((h) => h.trim());
+    return cells.length === csv.header.length && cells.every((h, i) => h === csv.header[i]);
+  } finally {
+    await fh.close();
+  }
 }
 
 class DryRun extends Error {

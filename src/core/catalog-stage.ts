@@ -30,10 +30,12 @@ export async function stage(trx: Knex.Transaction, rows: RewardInput[], useCopy:
 }
 
 /** The plan: each staged row with its reward (if any) and the fields that would change. */
-export async function buildPlan(trx: Knex.Transaction): Promise<void> {
+export async function buildPlan(trx: Knex.Transaction, assignIds: boolean): Promise<void> {
   await trx.raw(`
     create temp table catalog_plan on commit drop as
     select s.*, r.id as reward_id, r.units_taken,
+           -- New rewards get their id here (not in a dry run), in file order, so their territories need no lookup by sku.
+           case when r.id is null and ${assignIds} then nextval(pg_get_serial_sequence('rewards', 'id')) end as new_id,
            case when r.id is null then '{}'::text[] else array_remove(array[
              case when r.name is distinct from s.name then 'name' end,
              case when r.description is distinct from s.description then 'description' end,
@@ -51,7 +53,9 @@ export async function buildPlan(trx: Knex.Transaction): Promise<void> {
       from catalog_stage s
       left join rewards r on r.sku = s.sku
       left join (select reward_id, array_agg(territory_code order by territory_code) as codes
-                   from reward_territories group by reward_id) cur on cur.reward_id = r.id`);
+                   from reward_territories group by reward_id) cur on cur.reward_id = r.id
+     order by s.line`);
+  await trx.raw('analyze catalog_plan');
 }
 
 /**
@@ -132,9 +136,10 @@ export async function applyPlan(trx: Knex.Transaction, replace: boolean, now: Da
     [now],
   );
   await trx.raw(
-    `insert into rewards (sku, name, description, cost, category_code, partner_id, all_territories, available_from, available_to, stock, fulfilment, active, created_at, updated_at)
-     select sku, name, description, cost, category, partner_id, all_territories, available_from, available_to, stock, fulfilment, active, ?, ?
-       from catalog_plan where reward_id is null order by line`,
+    `insert into rewards (id, sku, name, description, cost, category_code, partner_id, all_territories, available_from, available_to, stock, fulfilment, active, created_at, updated_at)
+     overriding system value
+     select new_id, sku, name, description, cost, category, partner_id, all_territories, available_from, available_to, stock, fulfilment, active, ?, ?
+       from catalog_plan where reward_id is null`,
     [now, now],
   );
   await trx.raw(`
@@ -143,9 +148,8 @@ export async function applyPlan(trx: Knex.Transaction, replace: boolean, now: Da
      where rt.reward_id = p.reward_id and 'territories' = any(p.changed) and not (rt.territory_code = any(p.territories))`);
   await trx.raw(`
     insert into reward_territories (territory_code, reward_id)
-    select t.code, r.id
+    select t.code, coalesce(p.reward_id, p.new_id)
       from catalog_plan p
-      join rewards r on r.sku = p.sku
       cross join lateral unnest(p.territories) as t(code)
      where p.reward_id is null or 'territories' = any(p.changed)
     on conflict do nothing`);
