@@ -16,7 +16,7 @@ const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes(n) ? args[args.indexOf(n) + 1] : d);
 const USERS = Number(opt('--users', '10000'));
 const CONNECTIONS = Number(opt('--connections', '64'));
-const POOL = opt('--pool', '20');
+const POOL = opt('--pool', '8');
 const NOW = '2026-11-25T08:00:00Z';
 const NAME = 'rayon_bench_http';
 

@@ -19,7 +19,7 @@ export function registerServe(program: Command): void {
         'after',
         '\nEnvironment: RAYON_JWT_SECRET (required), RAYON_JWT_ISSUER, RAYON_JWT_AUDIENCE, RAYON_JWT_PUBLIC_KEY_FILE\n' +
           '(+ RAYON_JWT_PUBLIC_KEY_ALG=RS256|ES256), RAYON_JWT_JWKS_FILE, RAYON_RATE_LIMITS (e.g. "earn=60/min" or "off"),\n' +
-          'RAYON_REDIS_URL (shared rate limits), RAYON_REDIS_PREFIX, RAYON_POOL_MAX (default 20), RAYON_STATS_FLUSH_MS,\nRAYON_CATALOG_TOTAL_TTL_S (default 5: how long a catalog page total may be reused), RAYON_LOG_LEVEL.\n',
+          'RAYON_REDIS_URL (shared rate limits), RAYON_REDIS_PREFIX, RAYON_POOL_MAX (default 8), RAYON_STATS_FLUSH_MS,\nRAYON_CATALOG_TOTAL_TTL_S (default 5: how long a catalog page total may be reused), RAYON_LOG_LEVEL.\n',
       )
       .action(
         action(async (ctx, { opts }) => {

@@ -103,7 +103,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): S
     rateLimits,
     redisUrl,
     redisPrefix: env.RAYON_REDIS_PREFIX || 'rayon:rl:',
-    poolMax: intSetting(env.RAYON_POOL_MAX, 'RAYON_POOL_MAX', 20, 1, 500, errors),
+    poolMax: intSetting(env.RAYON_POOL_MAX, 'RAYON_POOL_MAX', 8, 1, 500, errors),
     statsFlushMs: intSetting(env.RAYON_STATS_FLUSH_MS, 'RAYON_STATS_FLUSH_MS', 10_000, 100, 3_600_000, errors),
     catalogTotalTtlMs: intSetting(env.RAYON_CATALOG_TOTAL_TTL_S, 'RAYON_CATALOG_TOTAL_TTL_S', 5, 0, 3600, errors) * 1000,
     logLevel,
