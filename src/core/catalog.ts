@@ -83,14 +83,13 @@ export class CatalogTotals {
   }
 }
 
-// catalog_offers (see migration 20261125000020) holds one row per territory and active reward
-// with its window: matching is an index range scan in reward order, so a page stops after
-// offset + limit matches; the few sold-out rewards are excluded through a partial index.
+// catalog_offers (migrations 20261125000020 and 000060) holds one row per territory and active
+// reward with its window and whether it is sold out, all in its indexes: matching is an
+// index-only range scan in reward order, so a page stops after offset + limit matches.
 // Prepared statements: this page is browsed a lot, and planning cost about as much as running.
 function offersWhere(category: boolean): string {
   return `o.territory_code = ? ${category ? 'and o.category_code = ?' : ''}
-          and o.available_from <= ?::date and o.available_to >= ?::date
-          and not exists (select 1 from rewards s where s.id = o.reward_id and s.stock is not null and s.units_taken >= s.stock)`;
+          and o.available_from <= ?::date and o.available_to >= ?::date and not o.sold_out`;
 }
 
 function pageSql(category: boolean, withTotal: boolean): string {
@@ -100,11 +99,7 @@ function pageSql(category: boolean, withTotal: boolean): string {
                 order by o.reward_id desc limit ? offset ?) pg
          join rewards r on r.id = pg.id join partners p on p.id = r.partner_id) x), '[]') as items`;
   if (!withTotal) return `select ${items}`;
-  return `select ${items},
-    (select count(*)::int from catalog_offers o
-      where o.territory_code = ? ${category ? 'and o.category_code = ?' : ''}
-        and o.available_from <= ?::date and o.available_to >= ?::date
-        and o.reward_id not in (select id from rewards where stock is not null and units_taken >= stock)) as total`;
+  return `select ${items}, (select count(*)::int from catalog_offers o where ${offersWhere(category)}) as total`;
 }
 
 export async function catalogPage(

@@ -67,6 +67,38 @@ describe('catalog page', () => {
     await k('rewards').where({ id: gone }).update({ active: true });
   });
 
+  it('a reward leaves the page when its last unit is taken and comes back with a unit or more stock', async () => {
+    const k = t.db.knex;
+    const q = { territory: 'RE', category: 'food', page: 1, limit: 100, now: NOW };
+    const ids = async () => (await catalogPage(k, q)).items.map((i) => i.id);
+    const [{ id }] = await k('rewards').where({ sku: 'B-10' }).select('id'); // stock 1, none taken
+    expect(await ids()).toContain(id);
+    await k('rewards').where({ id }).update({ units_taken: 1 }); // what a redemption does
+    expect(await ids()).not.toContain(id);
+    await k('rewards').where({ id }).update({ units_taken: 0 }); // a rejection gives it back
+    expect(await ids()).toContain(id);
+    await k('rewards').where({ id }).update({ units_taken: 1 });
+    await k('rewards').where({ id }).update({ stock: 2 }); // an import raises the stock
+    expect(await ids()).toContain(id);
+    await k('rewards').where({ id }).update({ stock: 1, units_taken: 0 });
+    // The derived rows match a recomputation from rewards and reward_territories.
+    const { rows: drift } = await k.raw(`
+      (select territory_code, reward_id, category_code, available_from, available_to, sold_out from catalog_offers
+       except
+       select t.code, r.id, r.category_code, r.available_from, r.available_to, r.stock is not null and r.units_taken >= r.stock
+         from rewards r join territories t
+           on r.all_territories or exists (select 1 from reward_territories rt where rt.reward_id = r.id and rt.territory_code = t.code)
+        where r.active)
+      union all
+      (select t.code, r.id, r.category_code, r.available_from, r.available_to, r.stock is not null and r.units_taken >= r.stock
+         from rewards r join territories t
+           on r.all_territories or exists (select 1 from reward_territories rt where rt.reward_id = r.id and rt.territory_code = t.code)
+        where r.active
+       except
+       select territory_code, reward_id, category_code, available_from, available_to, sold_out from catalog_offers)`);
+    expect(drift).toEqual([]);
+  });
+
   it('a time to live of 0 remembers nothing', () => {
     const totals = new CatalogTotals(0);
     totals.set('RE||2026-11-25', 3);
