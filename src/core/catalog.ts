@@ -93,20 +93,23 @@ function offersWhere(category: boolean): string {
 }
 
 function pageSql(category: boolean, withTotal: boolean): string {
-  const items = `coalesce((select json_agg(x order by x.id desc) from (
-       select ${ITEM_COLUMNS}
+  // Ids as text, dates as YYYY-MM-DD: the items come out in the HTTP answer's shape, as text
+  // that is sent as is (no parse and re-serialisation of every page in the server).
+  const items = `coalesce((select json_agg(x order by x.id::bigint desc) from (
+       select ${ITEM_COLUMNS.replace(/^r\.id,/, 'r.id::text as id,')}
          from (select o.reward_id as id from catalog_offers o where ${offersWhere(category)}
                 order by o.reward_id desc limit ? offset ?) pg
-         join rewards r on r.id = pg.id join partners p on p.id = r.partner_id) x), '[]') as items`;
+         join rewards r on r.id = pg.id join partners p on p.id = r.partner_id) x), '[]')::text as items`;
   if (!withTotal) return `select ${items}`;
   return `select ${items}, (select count(*)::int from catalog_offers o where ${offersWhere(category)}) as total`;
 }
 
-export async function catalogPage(
+/** The app's catalog page with its items as JSON text in the API's shape (ids as strings). */
+export async function catalogPageJson(
   db: Knex,
   q: { territory: string; category?: string; page: number; limit: number; now: Date },
   opts: { totals?: CatalogTotals } = {},
-): Promise<Page<CatalogItem>> {
+): Promise<{ itemsJson: string; page: number; limit: number; total: number }> {
   checkPaging(q.page, q.limit);
   const day = localDate(q.now, await territoryZone(db, q.territory));
   const filter = [q.territory, ...(q.category ? [q.category] : []), day, day];
@@ -116,8 +119,18 @@ export async function catalogPage(
   const { rows } = await preparedQuery(db, pageSql(Boolean(q.category), known === undefined), bindings);
   const total = known ?? (rows[0].total as number);
   if (known === undefined) opts.totals?.set(key, total);
-  const items = (typeof rows[0].items === 'string' ? JSON.parse(rows[0].items) : rows[0].items) as CatalogItem[];
-  return { items: items.map((i) => ({ ...i, id: Number(i.id) })), page: q.page, limit: q.limit, total };
+  return { itemsJson: String(rows[0].items), page: q.page, limit: q.limit, total };
+}
+
+/** The same page with its items parsed (ids as numbers), for the core's other callers. */
+export async function catalogPage(
+  db: Knex,
+  q: { territory: string; category?: string; page: number; limit: number; now: Date },
+  opts: { totals?: CatalogTotals } = {},
+): Promise<Page<CatalogItem>> {
+  const p = await catalogPageJson(db, q, opts);
+  const items = JSON.parse(p.itemsJson) as Array<CatalogItem & { id: string }>;
+  return { items: items.map((i) => ({ ...i, id: Number(i.id) })), page: p.page, limit: p.limit, total: p.total };
 }
 
 function checkPaging(page: number, limit: number): void {

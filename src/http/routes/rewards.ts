@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { catalogPage } from '../../core/catalog.js';
+import { catalogPageJson } from '../../core/catalog.js';
 import { getUser } from '../../core/users.js';
 import { RayonError } from '../../core/errors.js';
 import { redeem, redeemFingerprint, userRedemptions } from '../../core/redemption.js';
@@ -31,7 +31,7 @@ const redemptionOut = (r: RedemptionOut) => ({
 
 /** The catalog page the app shows, redeeming a reward, and the user's redemptions. */
 export function registerRewardsRoutes(app: FastifyInstance, ctx: AppCtx): void {
-  app.get('/api/rewards/catalog', routeOptions('catalog'), async (req) => {
+  app.get('/api/rewards/catalog', routeOptions('catalog'), async (req, reply) => {
     const p = req.principal as Principal;
     const q = req.query as Q;
     await ctx.limit('catalog', p.sub);
@@ -41,19 +41,17 @@ export function registerRewardsRoutes(app: FastifyInstance, ctx: AppCtx): void {
       if (p.role !== 'user') throw new RayonError('VALIDATION_ERROR', `territory_id is required with a ${p.role} token`);
       territory = (await getUser(ctx.knex, p.sub)).territory as string;
     }
-    const page = await catalogPage(ctx.knex, {
+    const page = await catalogPageJson(ctx.knex, {
       territory,
       category: q.category_id as string | undefined,
       page: q.page as number,
       limit: q.limit as number,
       now: ctx.now(),
     }, { totals: ctx.catalogTotals });
-    return {
-      items: page.items.map((i) => ({ ...i, id: String(i.id), available_from: String(i.available_from).slice(0, 10), available_to: String(i.available_to).slice(0, 10) })),
-      page: page.page,
-      limit: page.limit,
-      total: page.total,
-    };
+    // The items arrive as JSON text in the answer's shape (built by PostgreSQL): sent as is.
+    return reply
+      .type('application/json; charset=utf-8')
+      .send(`{"items":${page.itemsJson},"page":${page.page},"limit":${page.limit},"total":${page.total}}`);
   });
 
   app.post('/api/rewards/redeem', routeOptions('redeem'), async (req) => {
