@@ -73,6 +73,11 @@ export async function createTestDb(poolMax = 10): Promise<TestDb> {
 
 /** A describe block that needs several real connections: skipped, loudly, on the embedded database. */
 export function describeMultiConnection(name: string, fn: () => void): void {
+  describePostgresOnly(name, 'needs PostgreSQL for parallel connections', fn);
+}
+
+/** A suite that only PostgreSQL can run (COPY, several connections): skipped by name, loudly, on the embedded fallback. */
+export function describePostgresOnly(name: string, why: string, fn: () => void): void {
   if (onPostgres()) describe(name, fn);
-  else describe.skip(`${name} [SKIPPED: needs PostgreSQL for parallel connections]`, fn);
+  else describe.skip(`${name} [SKIPPED: ${why}]`, fn);
 }

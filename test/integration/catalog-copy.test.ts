@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Knex } from 'knex';
-import { createTestDb, onPostgres, type TestDb } from '../helpers/db.js';
+import { createTestDb, describePostgresOnly, type TestDb } from '../helpers/db.js';
 import { importPartners } from '../../src/core/partners.js';
 import { importCatalog } from '../../src/core/catalog-import.js';
 import { CATALOG_COLUMNS, validateRewardRow, type CatalogColumn, type RewardInput } from '../../src/core/catalog-csv.js';
@@ -26,7 +26,7 @@ let t: TestDb;
 let partners: Map<string, number>;
 let territories: Set<string>;
 
-const pgOnly = onPostgres() ? describe : describe.skip;
+const pgOnly = (name: string, fn: () => void) => describePostgresOnly(name, 'the fast path uses COPY, which the embedded database lacks', fn);
 
 beforeAll(async () => {
   t = await createTestDb(2);
