@@ -48,7 +48,8 @@ export async function territoryZone(db: Knex, code: string): Promise<string> {
   return row.timezone as string;
 }
 
-const ITEM_COLUMNS = `r.id, r.sku, r.name, r.description, r.cost, r.category_code as category, p.code as partner,
+/** The item columns; `id` is how the id comes out (a number for the ops list, text for the app). */
+const itemColumns = (id = 'r.id') => `${id}, r.sku, r.name, r.description, r.cost, r.category_code as category, p.code as partner,
   case when r.all_territories then array['*'] else
     coalesce((select array_agg(territory_code order by territory_code) from reward_territories t where t.reward_id = r.id), '{}') end as territories,
   r.available_from, r.available_to,
@@ -96,7 +97,7 @@ function pageSql(category: boolean, withTotal: boolean): string {
   // Ids as text, dates as YYYY-MM-DD: the items come out in the HTTP answer's shape, as text
   // that is sent as is (no parse and re-serialisation of every page in the server).
   const items = `coalesce((select json_agg(x order by x.id::bigint desc) from (
-       select ${ITEM_COLUMNS.replace(/^r\.id,/, 'r.id::text as id,')}
+       select ${itemColumns('r.id::text as id')}
          from (select o.reward_id as id from catalog_offers o where ${offersWhere(category)}
                 order by o.reward_id desc limit ? offset ?) pg
          join rewards r on r.id = pg.id join partners p on p.id = r.partner_id) x), '[]')::text as items`;
@@ -189,7 +190,7 @@ export async function listCatalog(db: Knex, f: CatalogFilter): Promise<Page<Cata
   }
   const where = conds.join(' and ');
   const { rows } = await db.raw(
-    `select ${ITEM_COLUMNS}, r.active, r.stock as total_stock, r.units_taken, count(*) over () ::int as total_count
+    `select ${itemColumns()}, r.active, r.stock as total_stock, r.units_taken, count(*) over () ::int as total_count
        from rewards r join partners p on p.id = r.partner_id
       where ${where}
       order by r.sku

@@ -62,14 +62,5 @@ export async function onConnection<T>(db: Knex, fn: (q: Query) => Promise<T>): P
  * statement on a pooled connection, planned once per connection; elsewhere the Knex path.
  */
 export async function preparedQuery(db: Knex, sql: string, bindings: readonly unknown[]): Promise<{ rows: any[] }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const client = db.client as unknown as PoolClient;
-  if ((db as Knex & { isTransaction?: boolean }).isTransaction || client.config?.client !== 'pg') {
-    return db.raw(sql, bindings as Knex.RawBinding[]) as unknown as Promise<{ rows: any[] }>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  }
-  const conn = await client.acquireConnection();
-  try {
-    return (await conn.query({ ...toPgPlaceholders(sql), values: bindings })) as { rows: any[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
-  } finally {
-    await client.releaseConnection(conn);
-  }
+  return onConnection(db, (q) => q(sql, bindings));
 }
