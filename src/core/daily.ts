@@ -12,7 +12,8 @@ import { localDate, lotExpiry } from './time.js';
  * the rules in TypeScript, then one write statement that commits on its own. The write is
  * guarded by the balance row's version (its `xmin`): it applies only if the row is still the one
  * read, so a concurrent writer (another collection, an earn, an expiry, a suspension taken under
- * `lockAccount`) makes it write nothing, and the collection starts again from a fresh read.
+ * `lockAccount`) makes it write nothing, and the collection starts again from a fresh read —
+ * after a few such attempts, under the balance row lock, where it cannot miss again.
  * The streak is written only here, always with the balance row, so the version covers it too.
  * Exactly-once comes from the database: the guarded update serialises a user's collections, and
  * the unique idempotency key `daily:<user>:<local date>` backs it up. A second collection the
@@ -111,12 +112,18 @@ const WRITE = `
   )
   select tx.id, b.balance from tx, b`;
 
-/** Attempts before giving up on an account that keeps changing under a collection. */
-const ATTEMPTS = 8;
+/**
+ * Optimistic attempts before the collection takes the balance row lock: under a stream of other
+ * writes to the same account (a burst of earns, say) each attempt could find the row changed
+ * again; under the lock nothing else writes it, so the last attempt is certain to apply.
+ */
+const OPTIMISTIC_ATTEMPTS = 3;
+const LOCK = 'select 1 from points_balance where user_id = ? for update';
 
 export async function collectDaily(db: Knex, userId: string, now: Date, opts: { actor?: string } = {}): Promise<CollectResult> {
-  return onConnection(db, async (q) => {
-    for (let attempt = 1; ; attempt++) {
+  return onConnection(db, async (q, transaction) => {
+    /** One read, the rules, one guarded write; null when the account changed in between. */
+    const attempt = async (): Promise<CollectResult | null> => {
       const { rows } = await q(READ_STATE, [now, now, now, userId]);
       const r = rows[0] as StateRow | undefined;
       if (!r) throw notFound('user', userId);
@@ -150,20 +157,29 @@ export async function collectDaily(db: Knex, userId: string, now: Date, opts: { 
         throw err;
       });
       const out = w.rows[0];
-      if (out) {
-        return {
-          transaction_id: Number(out.id),
-          points_awarded: points,
-          balance: out.balance - r.due,
-          status,
-          local_date: day,
-          streak: { current: n.current, max: n.max, multiplier: m100 / 100, jokers_available: n.jokers, jokers_used: t.jokersUsed },
-        };
-      }
-      // Nothing written: the account changed since the read. The next read says why (already
-      // collected, suspended, territory closed) or gives the state to try again on.
-      if (attempt >= ATTEMPTS) throw new RayonError('INVALID_STATE', `user ${userId} kept changing while collecting; retry`);
+      if (!out) return null;
+      return {
+        transaction_id: Number(out.id),
+        points_awarded: points,
+        balance: out.balance - r.due,
+        status,
+        local_date: day,
+        streak: { current: n.current, max: n.max, multiplier: m100 / 100, jokers_available: n.jokers, jokers_used: t.jokersUsed },
+      };
+    };
+    // Nothing written means the account changed since the read: the next read says why (already
+    // collected, suspended, territory closed) or gives the state to try again on.
+    for (let i = 0; i < OPTIMISTIC_ATTEMPTS; i++) {
+      const done = await attempt();
+      if (done) return done;
     }
+    return transaction(async () => {
+      await q(LOCK, [userId]);
+      const done = await attempt();
+      // Only a territory closed between the read and the write (the lock does not cover it) gets here.
+      if (!done) throw new RayonError('INVALID_STATE', `user ${userId} changed while collecting; retry`);
+      return done;
+    });
   });
 }
 

@@ -39,19 +39,34 @@ export function toPgPlaceholders(sql: string): { name: string; text: string } {
   return stmt;
 }
 
+/** Run `body` as one transaction on the connection the statements use. */
+export type InTransaction = <T>(body: () => Promise<T>) => Promise<T>;
+
 /**
  * Statements on one pooled connection, each committing on its own (no BEGIN/COMMIT round trips):
- * for hot paths whose writes are single guarded statements. Inside a caller's transaction, or on
- * the embedded database, the Knex path is used (inside a transaction the statements join it).
+ * for hot paths whose writes are single guarded statements; `transaction` groups some of them
+ * when needed. Inside a caller's transaction, or on the embedded database (one connection), the
+ * Knex path is used and `transaction` just runs its body (inside a transaction it joins it).
  */
-export async function onConnection<T>(db: Knex, fn: (q: Query) => Promise<T>): Promise<T> {
+export async function onConnection<T>(db: Knex, fn: (q: Query, transaction: InTransaction) => Promise<T>): Promise<T> {
   const client = db.client as unknown as PoolClient;
   if ((db as Knex & { isTransaction?: boolean }).isTransaction || client.config?.client !== 'pg') {
-    return fn((sql, bindings) => db.raw(sql, bindings as Knex.RawBinding[]) as unknown as Promise<{ rows: any[] }>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    return fn((sql, bindings) => db.raw(sql, bindings as Knex.RawBinding[]) as unknown as Promise<{ rows: any[] }>, (body) => body()); // eslint-disable-line @typescript-eslint/no-explicit-any
   }
   const conn = await client.acquireConnection();
+  const transaction: InTransaction = async (body) => {
+    await conn.query('begin');
+    try {
+      const result = await body();
+      await conn.query('commit');
+      return result;
+    } catch (err) {
+      await conn.query('rollback').catch(() => undefined);
+      throw err;
+    }
+  };
   try {
-    return await fn((sql, bindings) => conn.query({ ...toPgPlaceholders(sql), values: bindings }) as Promise<{ rows: any[] }>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    return await fn((sql, bindings) => conn.query({ ...toPgPlaceholders(sql), values: bindings }) as Promise<{ rows: any[] }>, transaction); // eslint-disable-line @typescript-eslint/no-explicit-any
   } finally {
     await client.releaseConnection(conn);
   }

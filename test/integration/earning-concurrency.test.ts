@@ -86,6 +86,21 @@ describeMultiConnection('earning under concurrency', () => {
     expect(await k('streaks').where({ user_id: 'race-mix' }).first()).toMatchObject({ current_streak: 1, last_check_in: '2026-07-02' });
   });
 
+  it('a collection under a burst of writes to its account still gets through (the last attempt holds the row lock)', async () => {
+    // Each earn, credited or refused at its cap, rewrites the balance row under lockAccount, so
+    // optimistic attempts can keep missing; the locked attempt cannot.
+    await makeUser(k, 'burst');
+    const now = at('2026-07-02T06:00:00Z');
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 150 }, (_, i) => earn(pools[i % 2].knex, 'burst', 'review_posted', `burst-${i}`, now)),
+      ...Array.from({ length: 5 }, (_, i) => collectDaily(pools[i % 2].knex, 'burst', now)),
+    ]);
+    const collects = results.slice(150);
+    expect(collects.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(collects.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as RayonError).code)).toEqual(Array(4).fill('ALREADY_COLLECTED'));
+    expect(await k('points_transactions').where({ user_id: 'burst', type: 'daily' })).toHaveLength(1);
+  });
+
   it('many users collecting at once: each credited exactly once, balances match the ledger', async () => {
     const users = Array.from({ length: 200 }, (_, i) => `many-${i}`);
     await makeUsers(k, users.map((id) => ({ id })));
