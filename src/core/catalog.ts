@@ -64,9 +64,15 @@ const itemColumns = (id = 'r.id') => `${id}, r.sku, r.name, r.description, r.cos
  */
 export class CatalogTotals {
   private readonly totals = new Map<string, { total: number; until: number }>();
+  /**
+   * Each total lives between half the time to live and all of it, at random: totals counted
+   * together (a server's first pages) would otherwise all expire together and be recounted in
+   * one burst, which showed as a stall of the pages in flight (bench:catalog-browse).
+   */
   constructor(
     readonly ttlMs: number,
     private readonly clock: () => number = Date.now,
+    private readonly random: () => number = Math.random,
   ) {}
   get(key: string): number | undefined {
     const hit = this.totals.get(key);
@@ -80,7 +86,7 @@ export class CatalogTotals {
   set(key: string, total: number): void {
     if (this.ttlMs <= 0) return;
     if (this.totals.size >= 10_000) this.totals.clear();
-    this.totals.set(key, { total, until: this.clock() + this.ttlMs });
+    this.totals.set(key, { total, until: this.clock() + this.ttlMs * (0.5 + this.random() / 2) });
   }
 }
 
@@ -88,6 +94,12 @@ export class CatalogTotals {
 // reward with its window and whether it is sold out, all in its indexes: matching is an
 // index-only range scan in reward order, so a page stops after offset + limit matches.
 // Prepared statements: this page is browsed a lot, and planning cost about as much as running.
+// The limit and offset are sub-selects, not bare parameters: with a bare `limit $n` the generic
+// plan has to guess the row count (10% of the matches) and looks dearer than a plan made for
+// `limit 20`, so PostgreSQL went on planning every execution afresh; as sub-selects neither plan
+// knows the value, the generic plan wins after the first five executions and is kept (the same
+// ordered index-only scan). Measured with pgbench -M prepared on the page statement, 8 clients:
+// 2,663 -> 5,831 pages/s.
 function offersWhere(category: boolean): string {
   return `o.territory_code = ? ${category ? 'and o.category_code = ?' : ''}
           and o.available_from <= ?::date and o.available_to >= ?::date and not o.sold_out`;
@@ -99,7 +111,7 @@ function pageSql(category: boolean, withTotal: boolean): string {
   const items = `coalesce((select json_agg(x order by x.id::bigint desc) from (
        select ${itemColumns('r.id::text as id')}
          from (select o.reward_id as id from catalog_offers o where ${offersWhere(category)}
-                order by o.reward_id desc limit ? offset ?) pg
+                order by o.reward_id desc limit (select ?::int) offset (select ?::int)) pg
          join rewards r on r.id = pg.id join partners p on p.id = r.partner_id) x), '[]')::text as items`;
   if (!withTotal) return `select ${items}`;
   return `select ${items}, (select count(*)::int from catalog_offers o where ${offersWhere(category)}) as total`;

@@ -99,6 +99,20 @@ describe('catalog page', () => {
     expect(drift).toEqual([]);
   });
 
+  it('a remembered total lives between half its time to live and all of it, so totals counted together expire apart', () => {
+    let clock = 0;
+    const soon = new CatalogTotals(10_000, () => clock, () => 0);
+    const late = new CatalogTotals(10_000, () => clock, () => 0.999);
+    soon.set('k', 1);
+    late.set('k', 1);
+    clock = 4_999;
+    expect([soon.get('k'), late.get('k')]).toEqual([1, 1]);
+    clock = 5_000;
+    expect([soon.get('k'), late.get('k')]).toEqual([undefined, 1]);
+    clock = 10_000;
+    expect(late.get('k')).toBeUndefined();
+  });
+
   it('a time to live of 0 remembers nothing', () => {
     const totals = new CatalogTotals(0);
     totals.set('RE||2026-11-25', 3);
