@@ -3,7 +3,7 @@
  * the CLI and the HTTP mode call. The rules live in streak.ts, caps.ts and scale.ts; the
  * operations in daily.ts and earn.ts.
  */
-export { collectDaily, streakStatus, type CollectResult, type StreakStatus } from './daily.js';
+export { collectDaily, dailyBatchStats, streakStatus, type CollectResult, type StreakStatus } from './daily.js';
 export { earn, type EarnOptions, type EarnResult } from './earn.js';
 export { streakTransition, effectiveStreak, m100ForDay, dailyAward, type StreakState, type StreakRules } from './streak.js';
 export { capExceeded, referenceIdProblem } from './caps.js';

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Knex } from 'knex';
+import { createTestDb, describePostgresOnly, type TestDb } from '../helpers/db.js';
+import { at, makeUsers } from '../helpers/fixtures.js';
+import { collectDaily, dailyBatchStats, earn } from '../../src/core/earning.js';
+import { RayonError } from '../../src/core/errors.js';
+import { verifyLedger } from '../../src/core/verify.js';
+
+/**
+ * Daily collections batched per process (src/core/daily.ts): many users collecting at once are
+ * read and written a batch at a time. Each user keeps their own answer, refusal and guard; a
+ * failed batch falls back to one collection per user.
+ */
+
+let t: TestDb;
+let k: Knex;
+beforeAll(async () => {
+  t = await createTestDb(8);
+  k = t.db.knex;
+});
+afterAll(async () => t?.destroy());
+
+const DAY = at('2026-07-01T06:00:00Z');
+const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
+
+async function all(calls: Array<() => Promise<unknown>>) {
+  const results = await Promise.allSettled(calls.map((c) => c()));
+  for (const r of results) if (r.status === 'rejected' && !(r.reason instanceof RayonError)) throw r.reason;
+  return results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as RayonError).code));
+}
+
+describePostgresOnly('daily collection batches', 'collections are batched only on PostgreSQL (the embedded database runs them one at a time)', () => {
+  it('200 users collecting at once: batches of several users, each credited once with their own answer', async () => {
+    const users = ids('b', 200);
+    await makeUsers(k, users.map((id) => ({ id })));
+    const before = { ...dailyBatchStats(k)! };
+    const results = (await all(users.map((u) => () => collectDaily(k, u, DAY)))) as Array<{ transaction_id: number; balance: number; points_awarded: number }>;
+    const after = dailyBatchStats(k)!;
+    expect(after.batches - before.batches).toBeGreaterThan(0);
+    expect((after.batchedUsers - before.batchedUsers) / (after.batches - before.batches)).toBeGreaterThan(1);
+
+    const rows = await k('points_transactions').whereIn('user_id', users).where({ type: 'daily' }).select('id', 'user_id', 'amount');
+    expect(rows).toHaveLength(200);
+    const byId = new Map(rows.map((r) => [Number(r.id), r]));
+    results.forEach((r, i) => {
+      expect(byId.get(r.transaction_id)?.user_id).toBe(users[i]); // each answer is the user's own credit
+      expect(r).toMatchObject({ points_awarded: 10, balance: 10 });
+    });
+    expect(await k('streaks').whereIn('user_id', users).where({ current_streak: 1, last_check_in: '2026-07-01' }).count({ n: '*' })).toEqual([{ n: 200 }]);
+    expect((await verifyLedger(k)).ok).toBe(true);
+  });
+
+  it('refusals stay with their user: unknown, suspended, closed territory and a second request of one user, among others credited', async () => {
+    const users = ids('m', 20);
+    await makeUsers(k, [...users.map((id) => ({ id })), { id: 'm-closed', territory: 'GP' }]);
+    await k('suspensions').insert({ user_id: users[7], reason: 'test', actor: 'ops', started_at: at('2026-06-01T00:00:00Z') });
+    const callers = [...users, 'nobody', 'm-closed', users[3]];
+    const out = await all(callers.map((u) => () => collectDaily(k, u, DAY)));
+    expect(out[7]).toBe('ACCOUNT_SUSPENDED');
+    expect(out[20]).toBe('NOT_FOUND');
+    expect(out[21]).toBe('TERRITORY_NOT_LAUNCHED');
+    // users[3] asked twice: one answer is the credit, the other is refused.
+    expect([out[3], out[22]].filter((o) => o === 'ALREADY_COLLECTED')).toHaveLength(1);
+    const credited = await k('points_transactions').whereIn('user_id', [...users, 'm-closed']).where({ type: 'daily' }).pluck('user_id');
+    expect(credited.sort()).toEqual(users.filter((_, i) => i !== 7));
+  });
+
+  it('a batch whose statement fails (a key another process wrote) falls back to one collection per user', async () => {
+    const users = ids('f', 12);
+    await makeUsers(k, users.map((id) => ({ id })));
+    // Another process credited f005 today and its streak row is not written yet: the read lets
+    // f005 through, the batch's insert hits the unique key and the whole statement fails.
+    const [tx] = await k('points_transactions')
+      .insert({ user_id: 'f005', type: 'adjustment', amount: 1, created_at: DAY, local_date: '2026-07-01', territory_code: 'RE', actor: 'test', reason: 'key holder', idempotency_key: 'daily:f005:2026-07-01' })
+      .returning('id');
+    await k('idempotency_keys').insert({ user_id: 'f005', key: 'daily:f005:2026-07-01', transaction_id: tx.id, created_at: DAY });
+    await k('points_lots').insert({ user_id: 'f005', transaction_id: tx.id, amount: 1, remaining: 1, credited_at: DAY, expires_at: at('2027-07-01T00:00:00Z'), recredit: false });
+    await k('points_balance').where({ user_id: 'f005' }).update({ balance: 1, lifetime_points: 1 });
+    const before = { ...dailyBatchStats(k)! };
+    const out = await all(users.map((u) => () => collectDaily(k, u, DAY)));
+    expect(dailyBatchStats(k)!.failedBatches).toBeGreaterThan(before.failedBatches);
+    expect(out[5]).toBe('ALREADY_COLLECTED');
+    out.forEach((o, i) => i !== 5 && expect(o).toMatchObject({ points_awarded: 10 }));
+    expect(await k('points_transactions').whereIn('user_id', users).where({ type: 'daily' }).count({ n: '*' })).toEqual([{ n: 11 }]);
+    expect((await verifyLedger(k)).ok).toBe(true);
+  });
+
+  it('earns racing batched collections on the same users: one daily credit each, balances match the ledger', async () => {
+    const users = ids('r', 40);
+    await makeUsers(k, users.map((id) => ({ id })));
+    const calls = users.flatMap((u, i) => [
+      () => collectDaily(k, u, DAY),
+      () => earn(k, u, 'transaction_completed', `order-${i}-a`, DAY),
+      () => earn(k, u, 'transaction_completed', `order-${i}-b`, DAY),
+    ]);
+    const out = await all(calls);
+    expect(out.filter((o) => typeof o === 'string')).toEqual([]);
+    const daily = await k('points_transactions').whereIn('user_id', users).where({ type: 'daily' }).select('user_id');
+    expect(new Set(daily.map((d) => d.user_id)).size).toBe(40);
+    expect(daily).toHaveLength(40);
+    expect((await verifyLedger(k)).ok).toBe(true);
+  });
+});
