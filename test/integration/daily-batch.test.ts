@@ -50,6 +50,23 @@ describePostgresOnly('daily collection batches', 'collections are batched only o
     expect((await verifyLedger(k)).ok).toBe(true);
   });
 
+  it('collections by a service in a batch are audited one row per user; a user collecting for themselves is not', async () => {
+    const users = ids('a', 30);
+    await makeUsers(k, users.map((id) => ({ id })));
+    const before = { ...dailyBatchStats(k)! };
+    const out = (await all(users.map((u, i) => () => collectDaily(k, u, DAY, { actor: i % 2 === 0 ? 'service:app' : `user:${u}` })))) as Array<{ transaction_id: number }>;
+    expect(dailyBatchStats(k)!.batches).toBeGreaterThan(before.batches);
+    const audited = await k('audit_log').where({ action: 'points.collect_daily' }).whereIn('target', users).select('actor', 'target', 'details');
+    expect(audited.map((a) => a.target).sort()).toEqual(users.filter((_, i) => i % 2 === 0));
+    for (const a of audited) {
+      const i = users.indexOf(a.target);
+      expect(a.actor).toBe('service:app');
+      expect(a.details).toEqual({ transaction_id: out[i].transaction_id, points: 10 });
+    }
+    const actors = await k('points_transactions').whereIn('user_id', users).where({ type: 'daily' }).select('user_id', 'actor');
+    for (const r of actors) expect(r.actor).toBe(users.indexOf(r.user_id) % 2 === 0 ? 'service:app' : `user:${r.user_id}`);
+  });
+
   it('refusals stay with their user: unknown, suspended, closed territory and a second request of one user, among others credited', async () => {
     const users = ids('m', 20);
     await makeUsers(k, [...users.map((id) => ({ id })), { id: 'm-closed', territory: 'GP' }]);
