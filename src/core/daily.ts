@@ -18,7 +18,9 @@ import { localDate, lotExpiry } from './time.js';
  * Exactly-once comes from the database: the guarded update serialises a user's collections, and
  * the unique idempotency key `daily:<user>:<local date>` backs it up. A second collection the
  * same day is refused after the read alone, without a lock or a write. The statements go
- * straight to a pooled `pg` connection as prepared statements (see fast-tx.ts).
+ * straight to a pooled `pg` connection as prepared statements (see fast-tx.ts). Collections in
+ * flight in one process at the same time share those two statements and one commit (see
+ * DailyBatches below).
  */
 
 export interface CollectResult {
