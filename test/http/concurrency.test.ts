@@ -58,6 +58,17 @@ describeMultiConnection('concurrency over HTTP', () => {
     expect((await t.db.knex('points_balance').where({ user_id: 'solo' }).first()).balance).toBe(10);
   });
 
+  it('300 users collecting at once, each twice (batched collections): one credit and one 409 per user', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `many${i}`);
+    await makeUsers(t.db.knex, ids.map((id) => ({ id })));
+    const toks = await Promise.all(ids.map((id) => token(id)));
+    const statuses = await Promise.all([...toks, ...toks].map((tok) => post(s.url, '/api/points/collect-daily', tok, {})));
+    for (let i = 0; i < ids.length; i++) expect([statuses[i], statuses[i + ids.length]].sort(), ids[i]).toEqual([200, 409]);
+    const rows = await t.db.knex('points_transactions').whereIn('user_id', ids).where({ type: 'daily' }).select('user_id');
+    expect(new Set(rows.map((r) => r.user_id)).size).toBe(300);
+    expect(rows).toHaveLength(300);
+  });
+
   it('the same against two server processes on one database: one credit', { timeout: 240_000 }, async () => {
     await makeUser(t.db.knex, 'duo');
     const a = await spawnServe(t.url as string, { RAYON_NOW: NOW });
