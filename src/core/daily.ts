@@ -85,31 +85,37 @@ const READ_BATCH = readSql(true);
 const SCALE_AT = 'select version from scale_versions where effective_from <= ?::date order by effective_from desc, version desc limit 1';
 
 /** The values the write takes for one user, in this order (arrays of them for a batch). */
-const WRITE_FIELDS: Array<[name: string, type: string]> = [
+const WRITE_FIELDS = [
   ['points', 'int'], ['lifetime', 'int'], ['status', 'text'], ['now', 'timestamptz'], ['user_id', 'text'],
   ['row_version', 'text'], ['territory_code', 'text'], ['beta', 'boolean'], ['state', 'text'],
   ['day', 'date'], ['expires_at', 'timestamptz'], ['key', 'text'],
   ['streak_day', 'int'], ['m100', 'int'], ['jokers_used', 'int'], ['bonus_pct', 'int'], ['scale_version', 'int'], ['actor', 'text'],
   ['current_streak', 'int'], ['max_streak', 'int'], ['last_check_in', 'date'], ['jokers_available', 'int'], ['audited', 'boolean'],
-];
+] as const;
+type WriteField = (typeof WRITE_FIELDS)[number][0];
 
 // Every row written hangs off the guarded balance update: if the balance row changed since the
 // read (xmin), or the account may no longer act (seen in this statement's snapshot), nothing at
 // all is written for that user and the statement returns no row for them. In a batch each user
 // is guarded on their own: the others are written.
-function writeSql(batch: boolean): { sql: string; order: string[] } {
+function writeSql(batch: boolean): { sql: string; order: WriteField[] } {
   // One user: a `?` per use, in the order of `order`. A batch: an array per field, unnested once.
-  const order: string[] = batch ? WRITE_FIELDS.map(([n]) => n) : [];
-  const v = (name: string) => {
-    const field = WRITE_FIELDS.find(([n]) => n === name);
-    if (!field) throw new Error(`no write field ${name}`);
+  const order: WriteField[] = batch ? WRITE_FIELDS.map(([n]) => n) : [];
+  const v = (name: WriteField) => {
     if (batch) return `v.${name}`;
     order.push(name);
-    return `?::${field[1]}`;
+    return `?::${WRITE_FIELDS.find(([n]) => n === name)![1]}`;
   };
+  // A batch never waits on a balance row another transaction holds (an expiry run, a
+  // correction file, a redemption): it locks the rows still at the version read, skipping locked
+  // ones, and writes those; a skipped user gets no row back and is collected on their own, waiting
+  // for that one lock alone. Without this, one held row would stall every collection in the batch
+  // while it kept the locks already taken — and could deadlock with a writer of several users.
   const values = batch
     ? `v as (select * from unnest(${WRITE_FIELDS.map(([, type]) => `?::${type}[]`).join(', ')})
-               as v(${WRITE_FIELDS.map(([n]) => n).join(', ')})), `
+               as v(${WRITE_FIELDS.map(([n]) => n).join(', ')})),
+       l as (select p.user_id from points_balance p join v on v.user_id = p.user_id and p.xmin = v.row_version::xid
+              order by p.user_id for no key update of p skip locked), `
     : '';
   const join = (from: string) => (batch ? `from ${from} join v on v.user_id = ${from}.user_id` : `from ${from}`);
   const sql = `
@@ -117,6 +123,7 @@ function writeSql(batch: boolean): { sql: string; order: string[] } {
     update points_balance set balance = balance + ${v('points')}, lifetime_points = ${v('lifetime')}, status = ${v('status')}, updated_at = ${v('now')}
       ${batch ? 'from v' : ''}
      where points_balance.user_id = ${v('user_id')} and points_balance.xmin = ${v('row_version')}::xid
+       ${batch ? 'and points_balance.user_id in (select user_id from l)' : ''}
        and exists (select 1 from users u join territories t on t.code = u.territory_code
                     where u.id = points_balance.user_id and u.territory_code = ${v('territory_code')} and u.beta = ${v('beta')} and t.state = ${v('state')})
        and not exists (select 1 from suspensions s where s.user_id = points_balance.user_id and s.lifted_at is null)
@@ -161,7 +168,7 @@ const LOCK = 'select 1 from points_balance where user_id = ? for update';
 
 /** What the rules decided for one user from the read: the write's values and the answer. */
 interface Planned {
-  values: Record<string, unknown>;
+  values: Record<WriteField, unknown>;
   answer: (transactionId: number, balanceAfter: number) => CollectResult;
 }
 
@@ -263,9 +270,13 @@ interface Waiting {
 /** Users per batch, and batches written at once (each on its own pooled connection). */
 const MAX_BATCH = 100;
 // Measured (bench:http round 1 after a warm-up): 1 in flight 3,572 req/s, 2: 3,448, 3: 3,096,
-// 4: 2,350 — more batches at once means smaller ones. Two, so that one batch waiting on a row
-// lock held by another transaction does not hold up every collection of the process.
+// 4: 2,350 — more batches at once means smaller ones. Two, so that a slow batch does not hold
+// up every collection of the process.
 const MAX_IN_FLIGHT = 2;
+/** Collections collected on their own at once after a batch (their guard failed or it failed). */
+const ALONE_AT_ONCE = 4;
+/** Collections waiting beyond this are refused as UNAVAILABLE (the database is not keeping up). */
+const MAX_WAITING = 20_000;
 
 const batchers = new WeakMap<object, DailyBatches>();
 
@@ -285,17 +296,31 @@ function batcherFor(db: Knex): DailyBatches | undefined {
  * The collections waiting in this process, written a batch at a time. No timer: a batch starts
  * as soon as fewer than MAX_IN_FLIGHT are being written, with whoever is waiting. A user is in
  * at most one batch at a time (a second request waits for the first to be written, then reads
- * it and is refused as already collected).
+ * it and is refused as already collected). A batch's slot is freed once its statements are
+ * done; those it could not write are then collected on their own, a few at a time.
  */
 class DailyBatches {
   /** What the batches did so far in this process (tests, diagnostics). */
-  readonly stats = { batches: 0, batchedUsers: 0, alone: 0, failedBatches: 0 };
+  readonly stats = {
+    /** Batches of two users or more, and the users in them. */
+    batches: 0,
+    batchedUsers: 0,
+    /** Users a batch wrote, and users collected on their own after a batch (guard missed, row locked, batch failed). */
+    batchWritten: 0,
+    alone: 0,
+    /** Batches whose statements failed as a whole, and the last reason. */
+    failedBatches: 0,
+    lastFailure: '',
+  };
   private waiting: Waiting[] = [];
   private inFlight = 0;
   private readonly busy = new Set<string>();
   constructor(private readonly db: Knex) {}
 
   collect(userId: string, now: Date, actor: string | undefined): Promise<CollectResult> {
+    if (this.waiting.length >= MAX_WAITING) {
+      return Promise.reject(new RayonError('UNAVAILABLE', `${this.waiting.length} daily collections are already waiting; retry shortly`));
+    }
     return new Promise((resolve, reject) => {
       this.waiting.push({ userId, now, actor, resolve, reject, settled: false });
       this.pump();
@@ -317,15 +342,57 @@ class DailyBatches {
       this.waiting = rest;
       for (const u of users) this.busy.add(u);
       this.inFlight++;
-      void this.write(batch).finally(() => {
-        this.inFlight--;
-        for (const u of users) this.busy.delete(u);
-        this.pump();
-      });
+      void this.write(batch);
     }
   }
 
+  /** Never rejects: every caller's promise is settled here, exactly once. */
   private async write(batch: Waiting[]): Promise<void> {
+    let slotFreed = false;
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      this.inFlight--;
+      this.pump();
+    };
+    const done = (w: Waiting) => this.busy.delete(w.userId);
+    try {
+      if (batch.length === 1) {
+        // Alone: collected on its own, holding the slot, so that a burst gathers behind it.
+        const [w] = batch;
+        await collectOne(this.db, w.userId, w.now, w.actor).then(w.resolve, w.reject);
+        return;
+      }
+      const again = await this.writeMany(batch);
+      for (const w of batch) if (w.settled) done(w);
+      freeSlot();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(ALONE_AT_ONCE, again.length) }, async () => {
+          for (let i = next++; i < again.length; i = next++) {
+            const w = again[i];
+            await collectOne(this.db, w.userId, w.now, w.actor).then(w.resolve, w.reject);
+            done(w);
+          }
+        }),
+      );
+    } catch (err) {
+      for (const w of batch) if (!w.settled) w.reject(err); // not expected: collectOne settles through then()
+    } finally {
+      for (const w of batch) done(w);
+      freeSlot();
+    }
+  }
+
+  /**
+   * The batch's two statements. Settles everyone it has an answer for and returns those to
+   * collect on their own. If no connection can be had, everyone is refused with that error
+   * (trying each alone would only queue more for the pool); if a statement fails (a key written
+   * by another process, a timeout…), nothing of it was written and everyone left goes alone.
+   */
+  private async writeMany(batch: Waiting[]): Promise<Waiting[]> {
+    this.stats.batches++;
+    this.stats.batchedUsers += batch.length;
     const settle = (w: Waiting, run: () => CollectResult) => {
       try {
         w.resolve(run());
@@ -334,21 +401,29 @@ class DailyBatches {
       }
       w.settled = true;
     };
-    let again: Waiting[] = batch;
-    if (batch.length > 1) {
-      this.stats.batches++;
-      this.stats.batchedUsers += batch.length;
-      try {
-        again = await onConnection(this.db, (q) => writeBatch(this.db, q, batch, settle));
-      } catch {
-        // The statement failed as a whole (a key written by another process, a deadlock…):
-        // nothing of it was written; everyone left is collected on their own.
-        this.stats.failedBatches++;
-        again = batch.filter((w) => !w.settled);
-      }
+    let statementFailed = false;
+    try {
+      return await onConnection(this.db, async (q) => {
+        try {
+          const { again, written } = await writeBatch(this.db, q, batch, settle);
+          this.stats.batchWritten += written;
+          this.stats.alone += again.length;
+          return again;
+        } catch (err) {
+          statementFailed = true;
+          this.stats.failedBatches++;
+          this.stats.lastFailure = err instanceof Error ? err.message : String(err);
+          const again = batch.filter((w) => !w.settled);
+          this.stats.alone += again.length;
+          return again;
+        }
+      });
+    } catch (err) {
+      if (statementFailed) throw err;
+      // No connection (pool exhausted, database unreachable): the same answer for everyone left.
+      for (const w of batch) if (!w.settled) settle(w, () => { throw err; });
+      return [];
     }
-    this.stats.alone += again.length;
-    await Promise.all(again.map((w) => collectOne(this.db, w.userId, w.now, w.actor).then(w.resolve, w.reject)));
   }
 }
 
@@ -357,7 +432,7 @@ class DailyBatches {
  * through. Settles each user it has an answer for; returns those to collect on their own (their
  * guard failed: their account changed since the read).
  */
-async function writeBatch(db: Knex, q: Query, batch: Waiting[], settle: (w: Waiting, run: () => CollectResult) => void): Promise<Waiting[]> {
+async function writeBatch(db: Knex, q: Query, batch: Waiting[], settle: (w: Waiting, run: () => CollectResult) => void): Promise<{ again: Waiting[]; written: number }> {
   const { rows } = await q(READ_BATCH, [batch.map((w) => w.userId), batch.map((w) => w.now)]);
   const byUser = new Map((rows as StateRow[]).map((r) => [r.id, r]));
   const planned: Array<{ w: Waiting; p: Planned }> = [];
@@ -370,18 +445,16 @@ async function writeBatch(db: Knex, q: Query, batch: Waiting[], settle: (w: Wait
       });
     }
   }
-  if (planned.length === 0) return [];
-  // The same order in every batch: fewer lock waits between concurrent writers of several users.
-  planned.sort((a, b) => (a.w.userId < b.w.userId ? -1 : a.w.userId > b.w.userId ? 1 : 0));
-  const { rows: written } = await q(WRITE_BATCH.sql, WRITE_BATCH.order.map((f) => planned.map(({ p }) => p.values[f])));
-  const byWritten = new Map((written as Array<{ user_id: string; id: string | number; balance: number }>).map((o) => [o.user_id, o]));
+  if (planned.length === 0) return { again: [], written: 0 };
+  const { rows: writtenRows } = await q(WRITE_BATCH.sql, WRITE_BATCH.order.map((f) => planned.map(({ p }) => p.values[f])));
+  const byWritten = new Map((writtenRows as Array<{ user_id: string; id: string | number; balance: number }>).map((o) => [o.user_id, o]));
   const again: Waiting[] = [];
   for (const { w, p } of planned) {
     const out = byWritten.get(w.userId);
     if (out) settle(w, () => p.answer(Number(out.id), out.balance));
     else again.push(w);
   }
-  return again;
+  return { again, written: planned.length - again.length };
 }
 
 /**

@@ -5,11 +5,13 @@ import { createTestDb, describeMultiConnection, type TestDb } from '../helpers/d
 import { makeUser, makeUsers } from '../helpers/fixtures.js';
 import { call, makeRewards, startServer, token, type Running } from './helpers.js';
 import { spawnServe } from './processes.js';
-import { openDb } from '../../src/db/connect.js';
+import { openDb, type Db } from '../../src/db/connect.js';
+import { dailyBatchStats } from '../../src/core/earning.js';
 
 const NOW = '2026-11-25T08:00:00Z';
 let t: TestDb;
 let s: Running;
+let serverDb: Db;
 
 // Real parallelism needs real sockets: a keep-alive agent with many connections.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
@@ -40,7 +42,8 @@ function expectOneCredit(statuses: number[]): void {
 describeMultiConnection('concurrency over HTTP', () => {
   beforeAll(async () => {
     t = await createTestDb();
-    s = await startServer(await t.open(20), { now: NOW });
+    serverDb = await t.open(20);
+    s = await startServer(serverDb, { now: NOW });
   });
   afterAll(async () => {
     agent.destroy();
@@ -62,7 +65,11 @@ describeMultiConnection('concurrency over HTTP', () => {
     const ids = Array.from({ length: 300 }, (_, i) => `many${i}`);
     await makeUsers(t.db.knex, ids.map((id) => ({ id })));
     const toks = await Promise.all(ids.map((id) => token(id)));
+    const before = { ...dailyBatchStats(serverDb.knex)! };
     const statuses = await Promise.all([...toks, ...toks].map((tok) => post(s.url, '/api/points/collect-daily', tok, {})));
+    const after = dailyBatchStats(serverDb.knex)!;
+    expect(after.batchWritten - before.batchWritten).toBeGreaterThan(200); // through batch statements
+    expect(after.failedBatches).toBe(before.failedBatches);
     for (let i = 0; i < ids.length; i++) expect([statuses[i], statuses[i + ids.length]].sort(), ids[i]).toEqual([200, 409]);
     const rows = await t.db.knex('points_transactions').whereIn('user_id', ids).where({ type: 'daily' }).select('user_id');
     expect(new Set(rows.map((r) => r.user_id)).size).toBe(300);
