@@ -39,8 +39,8 @@ describePostgresOnly('daily collection batches', 'collections are batched only o
     const before = { ...dailyBatchStats(k)! };
     const results = (await all(users.map((u) => () => collectDaily(k, u, DAY)))) as Array<{ transaction_id: number; balance: number; points_awarded: number }>;
     const after = dailyBatchStats(k)!;
-    // Written by batch statements, not by the one-at-a-time fallback: the first two callers go
-    // alone (a batch of one each) while the others gather; no batch failed.
+    // Written by batch statements, not by the one-at-a-time fallback: the first caller is a batch
+    // of one while the others gather behind it; no batch failed.
     expect(after.failedBatches).toBe(before.failedBatches);
     expect(after.batchWritten - before.batchWritten).toBeGreaterThanOrEqual(190);
     expect(after.alone - before.alone).toBe(0);
@@ -155,7 +155,8 @@ describePostgresOnly('daily collection batches', 'collections are batched only o
       expect(out.map((o) => o.status)).toEqual(Array(6).fill('rejected'));
       for (const o of out) expect((o as PromiseRejectedResult).reason.name).toBe('KnexTimeoutError');
       const after = dailyBatchStats(small)!;
-      expect(after.batches - before.batches).toBe(1); // the four that gathered behind the first two
+      expect(after.batches - before.batches).toBe(2); // the first alone, then the five gathered behind it
+      expect(after.severalUsers - before.severalUsers).toBe(1);
       expect(after.alone).toBe(before.alone);
       expect(after.failedBatches).toBe(before.failedBatches);
     } finally {
