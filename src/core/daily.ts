@@ -270,11 +270,10 @@ interface Waiting {
 /** Users per batch, and batches written at once (each on its own pooled connection). */
 const MAX_BATCH = 100;
 // One: batches then gather the most users, and one batch never waits for another's rows.
-// Measured (bench:http round 1 after a warm-up, three runs each, alternating): 1 in flight
-// 2,687-3,172 req/s, p99 39.5-42.2 ms, PostgreSQL 117-132 µs per collection; 2 in flight
-// 2,501-2,678 req/s, p99 46.2-49.5 ms, 173-178 µs. A batch does not wait on row locks (it skips
-// locked rows) and the users it leaves are collected outside it, so one slot cannot be held up
-// by another transaction.
+// Measured with bench:http round 1: one in flight 3,060-3,526 req/s, p99 37-40 ms, PostgreSQL
+// 105-131 µs per collection; two in flight (commit 23154ed) 2,137-2,689 req/s, p99 49.5-54.9 ms,
+// 191-224 µs. A batch does not wait on row locks (it skips locked rows) and the users it leaves
+// are collected outside it, so the one slot cannot be held up by another transaction.
 const MAX_IN_FLIGHT = 1;
 /** Collections collected on their own at once after a batch (their guard failed or it failed). */
 const ALONE_AT_ONCE = 4;
