@@ -114,7 +114,7 @@ export function validateAndStageSql(cols: RawColumns, multiLine: boolean, knownT
                 and partner_id is not null
                 and ${word('fulfilment', ['instant', 'manual'])} and ${word('active', [...ACTIVE_TRUE, ...ACTIVE_FALSE])}
                 and name <> '' and ${u16max('name', MAX_NAME)} and ${u16max('description', MAX_DESCRIPTION)}
-                and (terr = '*' or (string_to_array(terr, '|') <@ ${known}
+                and (terr = '*' or (terr <> '' and string_to_array(terr, '|') <@ ${known}
                      and (not several or case when not more then t1 <> t2
                           else cardinality(string_to_array(terr, '|')) = (select count(distinct x) from unnest(string_to_array(terr, '|')) x) end)))
            else false end`;
