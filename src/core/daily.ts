@@ -316,6 +316,8 @@ class DailyBatches {
     /** Batches whose statements failed as a whole, and the last reason. */
     failedBatches: 0,
     lastFailure: '',
+    /** Collections waiting for a batch now. */
+    waiting: 0,
   };
   private waiting: Waiting[] = [];
   private inFlight = 0;
@@ -329,6 +331,7 @@ class DailyBatches {
     return new Promise((resolve, reject) => {
       this.waiting.push({ userId, now, actor, resolve, reject, settled: false });
       this.pump();
+      this.stats.waiting = this.waiting.length;
     });
   }
 
@@ -345,6 +348,7 @@ class DailyBatches {
       }
       if (batch.length === 0) return; // only users already being written: they go next
       this.waiting = rest;
+      this.stats.waiting = rest.length;
       for (const u of users) this.busy.add(u);
       this.inFlight++;
       void this.write(batch);

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Knex } from 'knex';
+import { dailyBatchStats } from '../core/daily.js';
 
 /**
  * Prometheus metrics of one server. Each server gets its own registry (tests run several in
@@ -63,6 +64,23 @@ export class Metrics {
     poolGauge('rayon_db_pool_free', 'idle database connections', (p) => p.numFree());
     poolGauge('rayon_db_pool_pending_acquires', 'requests waiting for a database connection', (p) => p.numPendingAcquires());
     poolGauge('rayon_db_pool_max', 'maximum database connections', (p) => p.max);
+    // Daily collections in batches (src/core/daily.ts), since start; absent where not batched.
+    const dailyGauge = (name: string, help: string, read: (s: NonNullable<ReturnType<typeof dailyBatchStats>>) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const stats = knex ? dailyBatchStats(knex) : undefined;
+          if (stats) this.set(read(stats));
+        },
+      });
+    dailyGauge('rayon_daily_batches', 'daily-collection batches written since start', (s) => s.batches);
+    dailyGauge('rayon_daily_batched_collections', 'daily collections taken into batches since start', (s) => s.batchedUsers);
+    dailyGauge('rayon_daily_batch_written', 'daily collections written by batch statements since start', (s) => s.batchWritten);
+    dailyGauge('rayon_daily_collected_alone', 'daily collections redone on their own after a batch (guard missed, row held, batch failed) since start', (s) => s.alone);
+    dailyGauge('rayon_daily_failed_batches', 'daily-collection batches whose statements failed since start', (s) => s.failedBatches);
+    dailyGauge('rayon_daily_waiting', 'daily collections waiting for the next batch now', (s) => s.waiting);
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../helpers/db.js';
+import { createTestDb, onPostgres, type TestDb } from '../helpers/db.js';
 import { makeUser } from '../helpers/fixtures.js';
 import { call, makeRewards, startServer, token, type Running } from './helpers.js';
 import { requestStatsSummary } from '../../src/core/request-stats.js';
@@ -172,6 +172,12 @@ describe('operations endpoints', () => {
     expect(a.text).toMatch(/rayon_http_errors_total\{route="collect-daily",code="ALREADY_COLLECTED"\} 1/);
     expect(a.text).toMatch(/rayon_db_pool_max \d+/);
     expect(a.text).toMatch(/rayon_db_pool_used \d+/);
+    if (onPostgres()) {
+      // Collections go through batches on PostgreSQL: at least the ones made above.
+      expect(Number(/rayon_daily_batch_written (\d+)/.exec(a.text)?.[1])).toBeGreaterThan(0);
+      expect(a.text).toMatch(/rayon_daily_failed_batches 0/);
+      expect(a.text).toMatch(/rayon_daily_waiting 0/);
+    }
   });
 
   it('/openapi.json is OpenAPI 3 built from the route schemas', async () => {
