@@ -275,7 +275,10 @@ const MAX_BATCH = 100;
 // 191-224 µs. A batch does not wait on row locks (it skips locked rows) and the users it leaves
 // are collected outside it, so the one slot cannot be held up by another transaction.
 const MAX_IN_FLIGHT = 1;
-/** Collections collected on their own at once after a batch (their guard failed or it failed). */
+/**
+ * Collections collected on their own at once in the process, after a batch left them (guard
+ * missed, row held by another transaction, batch failed): below the HTTP pool's 8 connections.
+ */
 const ALONE_AT_ONCE = 4;
 /** Collections waiting beyond this are refused as UNAVAILABLE (the database is not keeping up). */
 const MAX_WAITING = 20_000;
@@ -316,12 +319,16 @@ class DailyBatches {
     /** Batches whose statements failed as a whole, and the last reason. */
     failedBatches: 0,
     lastFailure: '',
-    /** Collections waiting for a batch now. */
+    /** Collections waiting for a batch now; collected alone now, and waiting for that. */
     waiting: 0,
+    aloneRunning: 0,
+    aloneWaiting: 0,
   };
   private waiting: Waiting[] = [];
   private inFlight = 0;
   private readonly busy = new Set<string>();
+  private alone: Waiting[] = [];
+  private aloneRunning = 0;
   constructor(private readonly db: Knex) {}
 
   collect(userId: string, now: Date, actor: string | undefined): Promise<CollectResult> {
@@ -357,36 +364,54 @@ class DailyBatches {
 
   /** Never rejects: every caller's promise is settled here, exactly once. */
   private async write(batch: Waiting[]): Promise<void> {
-    let slotFreed = false;
-    const freeSlot = () => {
-      if (slotFreed) return;
-      slotFreed = true;
-      this.inFlight--;
-      this.pump();
-    };
-    const done = (w: Waiting) => this.busy.delete(w.userId);
+    let again: Waiting[] = [];
     try {
-      const again = await this.writeMany(batch);
-      for (const w of batch) if (w.settled) done(w);
-      freeSlot();
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: Math.min(ALONE_AT_ONCE, again.length) }, async () => {
-          for (let i = next++; i < again.length; i = next++) {
-            const w = again[i];
-            await collectOne(this.db, w.userId, w.now, w.actor).then(w.resolve, w.reject);
-            done(w);
-            this.pump(); // this user's next request may be waiting
-          }
-        }),
-      );
+      again = await this.writeMany(batch);
     } catch (err) {
-      for (const w of batch) if (!w.settled) w.reject(err); // not expected: collectOne settles through then()
-    } finally {
-      for (const w of batch) done(w);
-      freeSlot();
-      this.pump(); // requests of the users collected alone may be waiting for them
+      for (const w of batch) if (!w.settled) this.settleWith(w, err); // not expected: writeMany settles or returns them
     }
+    for (const w of batch) if (!again.includes(w)) this.busy.delete(w.userId);
+    this.inFlight--;
+    // Those the batch could not write wait for their turn alone; they stay busy until then.
+    this.alone.push(...again);
+    this.runAlone();
+    this.pump();
+  }
+
+  /**
+   * Users collected on their own after a batch, at most ALONE_AT_ONCE at a time in the whole
+   * process: each may wait for a row another transaction holds, on a pooled connection, and
+   * the pool must keep connections for the batches and the other routes.
+   */
+  private runAlone(): void {
+    while (this.aloneRunning < ALONE_AT_ONCE && this.alone.length > 0) {
+      const w = this.alone.shift()!;
+      this.aloneRunning++;
+      void collectOne(this.db, w.userId, w.now, w.actor)
+        .then(w.resolve, w.reject)
+        .finally(() => {
+          w.settled = true;
+          this.aloneRunning--;
+          this.busy.delete(w.userId);
+          this.runAlone();
+          this.pump(); // this user's next request may be waiting
+        });
+    }
+    this.stats.aloneRunning = this.aloneRunning;
+    this.stats.aloneWaiting = this.alone.length;
+  }
+
+  private settleWith(w: Waiting, err: unknown): void {
+    w.settled = true;
+    w.reject(err);
+  }
+
+  /** No connection to be had: everyone waiting would get the same answer after the same wait. */
+  private refuseWaiting(err: unknown): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    this.stats.waiting = 0;
+    for (const w of waiting) this.settleWith(w, err);
   }
 
   /**
@@ -426,8 +451,10 @@ class DailyBatches {
       });
     } catch (err) {
       if (statementFailed) throw err;
-      // No connection (pool exhausted, database unreachable): the same answer for everyone left.
+      // No connection (pool exhausted, database unreachable): the same answer for everyone left,
+      // and for everyone waiting behind them, rather than one such wait per batch.
       for (const w of batch) if (!w.settled) settle(w, () => { throw err; });
+      this.refuseWaiting(err);
       return [];
     }
   }

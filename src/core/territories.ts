@@ -15,7 +15,9 @@ export async function listTerritories(db: Knex, now: Date) {
 /** Open, beta or close a territory. Returns false when it already was in that state. */
 export async function setTerritoryState(db: Knex, code: string, state: TerritoryState, opts: { actor: string; now: Date }): Promise<boolean> {
   return db.transaction(async (trx) => {
-    const t = await trx('territories').where({ code }).forUpdate().first('code', 'state');
+    // NO KEY UPDATE still serialises state changes, without blocking the foreign-key checks
+    // (KEY SHARE) of every ledger row written for a user of this territory meanwhile.
+    const t = await trx('territories').where({ code }).forNoKeyUpdate().first('code', 'state');
     if (!t) throw notFound('territory', code);
     if (t.state === state) return false;
     await trx('territories').where({ code }).update({ state, state_changed_at: opts.now });

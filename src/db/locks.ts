@@ -13,8 +13,12 @@ export async function withSessionLock<T>(db: Knex, key: number, fn: () => Promis
     try {
       return await fn();
     } finally {
-      await db.raw('select pg_advisory_unlock(?)', [key]).connection(conn);
-      await db.raw('reset lock_timeout; reset statement_timeout').connection(conn);
+      try {
+        await db.raw('select pg_advisory_unlock(?)', [key]).connection(conn);
+      } finally {
+        // Never hand the pool a connection without its timeouts.
+        await db.raw('reset lock_timeout; reset statement_timeout').connection(conn);
+      }
     }
   } finally {
     await db.client.releaseConnection(conn);
