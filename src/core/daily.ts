@@ -270,8 +270,8 @@ interface Waiting {
 /** Users per batch, and batches written at once (each on its own pooled connection). */
 const MAX_BATCH = 100;
 // One: batches then gather the most users, and one batch never waits for another's rows.
-// Measured with bench:http round 1: one in flight 3,060-3,526 req/s, p99 37-40 ms, PostgreSQL
-// 105-131 µs per collection; two in flight (commit 23154ed) 2,137-2,689 req/s, p99 49.5-54.9 ms,
+// Measured with bench:http round 1: one in flight 3,060-3,595 req/s, p99 31.6-40.1 ms, PostgreSQL
+// 103-131 µs per collection; two in flight (commit 23154ed) 2,137-2,689 req/s, p99 49.5-54.9 ms,
 // 191-224 µs. A batch does not wait on row locks (it skips locked rows) and the users it leaves
 // are collected outside it, so the one slot cannot be held up by another transaction.
 const MAX_IN_FLIGHT = 1;
