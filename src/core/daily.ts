@@ -368,9 +368,10 @@ class DailyBatches {
     try {
       again = await this.writeMany(batch);
     } catch (err) {
-      for (const w of batch) if (!w.settled) this.settleWith(w, err); // not expected: writeMany settles or returns them
+      for (const w of batch) if (!w.settled) this.settle(w, () => { throw err; }); // not expected: writeMany settles or returns them
     }
-    for (const w of batch) if (!again.includes(w)) this.busy.delete(w.userId);
+    // Everyone settled is done; those left (`again`) stay busy until collected alone.
+    for (const w of batch) if (w.settled) this.busy.delete(w.userId);
     this.inFlight--;
     // Those the batch could not write wait for their turn alone; they stay busy until then.
     this.alone.push(...again);
@@ -401,9 +402,14 @@ class DailyBatches {
     this.stats.aloneWaiting = this.alone.length;
   }
 
-  private settleWith(w: Waiting, err: unknown): void {
+  /** Settle one caller with what `run` returns or throws. */
+  private settle(w: Waiting, run: () => CollectResult): void {
+    try {
+      w.resolve(run());
+    } catch (err) {
+      w.reject(err);
+    }
     w.settled = true;
-    w.reject(err);
   }
 
   /** No connection to be had: everyone waiting would get the same answer after the same wait. */
@@ -411,7 +417,7 @@ class DailyBatches {
     const waiting = this.waiting;
     this.waiting = [];
     this.stats.waiting = 0;
-    for (const w of waiting) this.settleWith(w, err);
+    for (const w of waiting) this.settle(w, () => { throw err; });
   }
 
   /**
@@ -424,14 +430,7 @@ class DailyBatches {
     this.stats.batches++;
     if (batch.length > 1) this.stats.severalUsers++;
     this.stats.batchedUsers += batch.length;
-    const settle = (w: Waiting, run: () => CollectResult) => {
-      try {
-        w.resolve(run());
-      } catch (err) {
-        w.reject(err);
-      }
-      w.settled = true;
-    };
+    const settle = (w: Waiting, run: () => CollectResult) => this.settle(w, run);
     let statementFailed = false;
     try {
       return await onConnection(this.db, async (q) => {

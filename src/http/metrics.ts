@@ -40,25 +40,24 @@ export class Metrics {
       labelNames: ['route'],
       registers: [this.registry],
     });
-    new Gauge({
-      name: 'rayon_rate_limit_store_errors',
-      help: 'rate-limit store failures since start (requests were let through)',
-      registers: [this.registry],
-      collect() {
-        this.set(extra.rateLimitStoreErrors());
-      },
-    });
-    const pool = (knex?.client as { pool?: TarnPool } | undefined)?.pool;
-    const poolGauge = (name: string, help: string, read: (p: TarnPool) => number) =>
+    // Read at scrape time; left unset when there is nothing to read.
+    const gauge = (name: string, help: string, read: () => number | undefined) =>
       new Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          // knex creates its pool lazily and replaces it on destroy: read it at scrape time.
-          const p = (knex?.client as { pool?: TarnPool } | undefined)?.pool ?? pool;
-          if (p) this.set(read(p));
+          const value = read();
+          if (value !== undefined) this.set(value);
         },
+      });
+    gauge('rayon_rate_limit_store_errors', 'rate-limit store failures since start (requests were let through)', () => extra.rateLimitStoreErrors());
+    const initialPool = (knex?.client as { pool?: TarnPool } | undefined)?.pool;
+    // knex creates its pool lazily and replaces it on destroy: read it at scrape time.
+    const poolGauge = (name: string, help: string, read: (p: TarnPool) => number) =>
+      gauge(name, help, () => {
+        const p = (knex?.client as { pool?: TarnPool } | undefined)?.pool ?? initialPool;
+        return p ? read(p) : undefined;
       });
     poolGauge('rayon_db_pool_used', 'database connections in use', (p) => p.numUsed());
     poolGauge('rayon_db_pool_free', 'idle database connections', (p) => p.numFree());
@@ -67,14 +66,9 @@ export class Metrics {
     // Daily collections in batches (src/core/daily.ts), since start (0 on the embedded database,
     // which does not batch).
     const dailyGauge = (name: string, help: string, read: (s: NonNullable<ReturnType<typeof dailyBatchStats>>) => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          const stats = knex ? dailyBatchStats(knex) : undefined;
-          if (stats) this.set(read(stats));
-        },
+      gauge(name, help, () => {
+        const stats = knex ? dailyBatchStats(knex) : undefined;
+        return stats ? read(stats) : undefined;
       });
     dailyGauge('rayon_daily_batches', 'daily-collection batches written since start', (s) => s.batches);
     dailyGauge('rayon_daily_batched_collections', 'daily collections taken into batches since start', (s) => s.batchedUsers);
