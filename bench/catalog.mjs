@@ -143,7 +143,7 @@ try {
     // Fingerprint of every catalog row version: any insert, update or delete changes it.
     const sig = async () =>
       (await db.knex.raw(`select (select md5(string_agg(xmin::text || ctid::text, ',' order by id)) from rewards)
-              || (select md5(coalesce(string_agg(xmin::text || ctid::text, ',' order by reward_id, territory_code), '')) from reward_territories)
+              || (select md5(coalesce(string_agg(xmin::text || ctid::text, ',' order by reward_id, territory_code), '')) from catalog_offers)
               || (select count(*) from categories) as s`)).rows[0].s;
     const before = await sig();
     const t1 = performance.now();

@@ -103,7 +103,7 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
       if (errors.count) return null;
 
       phase('read+validate+stage');
-      await buildPlan(trx, !opts.dryRun);
+      await buildPlan(trx);
       const stockErrors = await belowUnitsTaken(trx);
       if (stockErrors.length) {
         errors.add(stockErrors);

@@ -30,20 +30,17 @@ export async function stage(trx: Knex.Transaction, rows: RewardInput[], useCopy:
 }
 
 /** The plan: each staged row with its reward (if any) and the fields that would change. */
-export async function buildPlan(trx: Knex.Transaction, assignIds: boolean): Promise<void> {
+export async function buildPlan(trx: Knex.Transaction): Promise<void> {
   await trx.raw(`
     create temp table catalog_plan on commit drop as
     select s.*, r.id as reward_id, r.units_taken,
-           -- New rewards get their id here (not in a dry run), in file order, so their territories need no lookup by sku.
-           case when r.id is null and ${assignIds} then nextval(pg_get_serial_sequence('rewards', 'id')) end as new_id,
            case when r.id is null then '{}'::text[] else array_remove(array[
              case when r.name is distinct from s.name then 'name' end,
              case when r.description is distinct from s.description then 'description' end,
              case when r.cost is distinct from s.cost then 'cost' end,
              case when r.category_code is distinct from s.category then 'category' end,
              case when r.partner_id is distinct from s.partner_id then 'partner' end,
-             case when r.all_territories is distinct from s.all_territories
-                    or coalesce(cur.codes, '{}') is distinct from s.territories then 'territories' end,
+             case when r.all_territories is distinct from s.all_territories or r.territories is distinct from s.territories then 'territories' end,
              case when r.available_from is distinct from s.available_from then 'available_from' end,
              case when r.available_to is distinct from s.available_to then 'available_to' end,
              case when r.stock is distinct from s.stock then 'stock' end,
@@ -52,8 +49,6 @@ export async function buildPlan(trx: Knex.Transaction, assignIds: boolean): Prom
            ], null) end as changed
       from catalog_stage s
       left join rewards r on r.sku = s.sku
-      left join (select reward_id, array_agg(territory_code order by territory_code) as codes
-                   from reward_territories group by reward_id) cur on cur.reward_id = r.id
      order by s.line`);
   await trx.raw('analyze catalog_plan');
 }
@@ -129,30 +124,19 @@ export async function applyPlan(trx: Knex.Transaction, replace: boolean, now: Da
   }
   await trx.raw(
     `update rewards r set name = p.name, description = p.description, cost = p.cost, category_code = p.category,
-            partner_id = p.partner_id, all_territories = p.all_territories, available_from = p.available_from,
+            partner_id = p.partner_id, all_territories = p.all_territories, territories = p.territories, available_from = p.available_from,
             available_to = p.available_to, stock = p.stock, fulfilment = p.fulfilment, active = p.active, updated_at = ?
        from catalog_plan p
       where r.id = p.reward_id and cardinality(p.changed) > 0`,
     [now],
   );
+  // New rewards in file order (their ids ascend with the lines); the offers trigger derives their catalog_offers rows.
   await trx.raw(
-    `insert into rewards (id, sku, name, description, cost, category_code, partner_id, all_territories, available_from, available_to, stock, fulfilment, active, created_at, updated_at)
-     overriding system value
-     select new_id, sku, name, description, cost, category, partner_id, all_territories, available_from, available_to, stock, fulfilment, active, ?, ?
-       from catalog_plan where reward_id is null`,
+    `insert into rewards (sku, name, description, cost, category_code, partner_id, all_territories, territories, available_from, available_to, stock, fulfilment, active, created_at, updated_at)
+     select sku, name, description, cost, category, partner_id, all_territories, territories, available_from, available_to, stock, fulfilment, active, ?, ?
+       from catalog_plan where reward_id is null order by line`,
     [now, now],
   );
-  await trx.raw(`
-    delete from reward_territories rt
-     using catalog_plan p
-     where rt.reward_id = p.reward_id and 'territories' = any(p.changed) and not (rt.territory_code = any(p.territories))`);
-  await trx.raw(`
-    insert into reward_territories (territory_code, reward_id)
-    select t.code, coalesce(p.reward_id, p.new_id)
-      from catalog_plan p
-      cross join lateral unnest(p.territories) as t(code)
-     where p.reward_id is null or 'territories' = any(p.changed)
-    on conflict do nothing`);
   if (replace) {
     await trx.raw(
       `update rewards set active = false, updated_at = ?
@@ -165,7 +149,7 @@ export async function applyPlan(trx: Knex.Transaction, replace: boolean, now: Da
 
 /** After a bulk change the planner's statistics are stale; the catalog page depends on them. */
 export async function refreshStatistics(trx: Knex.Transaction, changed: number): Promise<void> {
-  if (changed >= 1000) await trx.raw('analyze rewards, reward_territories');
+  if (changed >= 1000) await trx.raw('analyze rewards');
 }
 
 /**
@@ -175,5 +159,5 @@ export async function refreshStatistics(trx: Knex.Transaction, changed: number):
  */
 export async function vacuumAfterBulkChange(db: Knex, changed: number): Promise<void> {
   if (changed < 1000 || (db as Knex & { isTransaction?: boolean }).isTransaction) return;
-  await db.raw('vacuum (analyze) rewards, reward_territories, catalog_offers');
+  await db.raw('vacuum (analyze) rewards, catalog_offers');
 }

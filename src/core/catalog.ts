@@ -50,8 +50,7 @@ export async function territoryZone(db: Knex, code: string): Promise<string> {
 
 /** The item columns; `id` is how the id comes out (a number for the ops list, text for the app). */
 const itemColumns = (id = 'r.id') => `${id}, r.sku, r.name, r.description, r.cost, r.category_code as category, p.code as partner,
-  case when r.all_territories then array['*'] else
-    coalesce((select array_agg(territory_code order by territory_code) from reward_territories t where t.reward_id = r.id), '{}') end as territories,
+  case when r.all_territories then array['*'] else r.territories end as territories,
   r.available_from, r.available_to,
   case when r.stock is null then null else r.stock - r.units_taken end as stock, r.fulfilment`;
 
@@ -177,7 +176,7 @@ export async function listCatalog(db: Knex, f: CatalogFilter): Promise<Page<Cata
   const params: Record<string, unknown> = { now: f.now, limit: f.limit, offset: (f.page - 1) * f.limit };
   if (f.territory) {
     await territoryZone(db, f.territory);
-    conds.push('(r.all_territories or exists (select 1 from reward_territories rt where rt.territory_code = :territory and rt.reward_id = r.id))');
+    conds.push('(r.all_territories or :territory = any(r.territories))');
     params.territory = f.territory;
   }
   if (f.category) {
@@ -196,7 +195,7 @@ export async function listCatalog(db: Knex, f: CatalogFilter): Promise<Page<Cata
     // Available now in a territory where it is offered, on that territory's local date.
     conds.push(`r.active and (r.stock is null or r.units_taken < r.stock) and exists (
       select 1 from territories t
-       where (r.all_territories or exists (select 1 from reward_territories rt where rt.territory_code = t.code and rt.reward_id = r.id))
+       where (r.all_territories or t.code = any(r.territories))
          ${f.territory ? 'and t.code = :territory' : ''}
          and (cast(:now as timestamptz) at time zone t.timezone)::date between r.available_from and r.available_to)`);
   }
@@ -242,7 +241,7 @@ export async function exportCatalog(db: Knex, file: string, opts: { delimiter?: 
     for (;;) {
       const { rows: batch } = await db.raw(
         `select r.sku, r.name, r.description, r.cost, r.category_code as category, p.code as partner, r.all_territories,
-                (select array_agg(territory_code order by territory_code) from reward_territories t where t.reward_id = r.id) as territories,
+                r.territories,
                 r.available_from, r.available_to, r.stock, r.fulfilment, r.active
            from rewards r join partners p on p.id = r.partner_id
           where r.sku > ? order by r.sku limit 5000`,

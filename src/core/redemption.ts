@@ -120,10 +120,10 @@ async function storeAnswer(trx: Knex.Transaction, userId: string, key: string, s
 async function redeemIn(trx: Knex.Transaction, userId: string, rewardId: number, now: Date, actor?: string): Promise<RedeemResult> {
   const account = await lockAccount(trx, userId);
   assertActive(account);
-  const reward = await trx('rewards').select('id', 'sku', 'cost', 'active', 'all_territories', 'available_from', 'available_to', 'fulfilment').where({ id: rewardId }).first();
+  const reward = await trx('rewards').select('id', 'sku', 'cost', 'active', 'all_territories', 'territories', 'available_from', 'available_to', 'fulfilment').where({ id: rewardId }).first();
   if (!reward) throw notFound('reward', String(rewardId));
   const day = localDate(now, account.timezone);
-  const offered = reward.all_territories || (await trx('reward_territories').where({ reward_id: rewardId, territory_code: account.territoryCode }).first());
+  const offered = reward.all_territories || (reward.territories as string[]).includes(account.territoryCode);
   const why = !reward.active
     ? 'is no longer offered'
     : !offered

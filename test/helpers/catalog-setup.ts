@@ -12,11 +12,10 @@ export async function makeReward(
   const [{ id }] = await knex('rewards')
     .insert({
       sku, name: `Reward ${sku}`, cost: over.cost ?? 100, category_code: 'food', partner_id: partner.id,
-      all_territories: territories === '*', available_from: over.available_from ?? '2026-01-01', available_to: over.available_to ?? '2026-12-31',
+      all_territories: territories === '*', territories: territories === '*' ? [] : [...territories].sort(), available_from: over.available_from ?? '2026-01-01', available_to: over.available_to ?? '2026-12-31',
       stock: over.stock === undefined ? 10 : over.stock, fulfilment: over.fulfilment ?? 'instant', active: over.active ?? true,
     })
     .returning('id');
-  if (territories !== '*') await knex('reward_territories').insert(territories.map((t) => ({ territory_code: t, reward_id: id })));
   return Number(id);
 }
 

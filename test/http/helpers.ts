@@ -85,13 +85,13 @@ export async function makeRewards(
         category_code: r.category ?? 'food',
         partner_id: partner.id,
         all_territories: !r.territories,
+        territories: [...(r.territories ?? [])].sort(),
         available_from: '2026-01-01',
         available_to: '2027-12-31',
         stock: r.stock ?? null,
         fulfilment: r.fulfilment ?? 'instant',
       })
       .returning('id');
-    for (const t of r.territories ?? []) await knex('reward_territories').insert({ territory_code: t, reward_id: row.id });
     ids.push(Number(row.id));
   }
   return ids;

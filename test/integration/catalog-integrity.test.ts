@@ -38,25 +38,35 @@ describe('catalog references without per-row foreign keys', () => {
     await k('rewards').where({ id }).update({ units_taken: 1, category_code: 'food' });
   });
 
-  it('refuses territories of an unknown territory or reward', async () => {
+  it("refuses an unknown territory code in a reward's territories, on insert (many rows at once) and on update", async () => {
     const k = t.db.knex;
     const id = await makeReward(k, 'INT-5');
-    await fkError(k('reward_territories').insert([{ territory_code: 'GP', reward_id: id }, { territory_code: 'XX', reward_id: id }]), 'reward_territories_territory_code_fkey');
-    await fkError(k('reward_territories').insert({ territory_code: 'GP', reward_id: 999_999 }), 'reward_territories_reward_id_fkey');
-    await fkError(k('reward_territories').where({ reward_id: id }).update({ territory_code: 'XX' }), 'reward_territories_territory_code_fkey');
-    expect(await k('reward_territories').where({ reward_id: id }).pluck('territory_code')).toEqual(['RE']);
+    const partner = (await k('partners').where({ code: 'TESTP' }).first('id')).id;
+    const base = { name: 'x', cost: 1, category_code: 'food', partner_id: partner, available_from: '2026-01-01', available_to: '2026-12-31' };
+    const e = await fkError(k('rewards').insert([{ ...base, sku: 'INT-5A', territories: ['GP'] }, { ...base, sku: 'INT-5B', territories: ['GP', 'XX'] }]), 'rewards_territories_fkey');
+    expect(e.message).toMatch(/violates foreign key constraint "rewards_territories_fkey"/);
+    await fkError(k('rewards').where({ id }).update({ territories: ['XX'] }), 'rewards_territories_fkey');
+    expect(await k('rewards').whereIn('sku', ['INT-5A', 'INT-5B'])).toEqual([]);
+    expect((await k('rewards').where({ id }).first()).territories).toEqual(['RE']);
+    // Offered everywhere means no codes of its own: the database refuses both at once.
+    const c = (await rejection(k('rewards').where({ id }).update({ all_territories: true }))) as Error & { code?: string; constraint?: string };
+    expect(c.code).toBe('23514');
+    expect(c.constraint).toBe('rewards_territories_check');
+    // A known code is taken, and the reward's offers follow.
+    await k('rewards').where({ id }).update({ territories: ['GP', 'RE'] });
+    expect(await k('catalog_offers').where({ reward_id: id }).orderBy('territory_code').pluck('territory_code')).toEqual(['GP', 'RE']);
   });
 
   it('never deletes, truncates or re-keys a parent row (rewards are deactivated instead)', async () => {
     const k = t.db.knex;
     const id = await makeReward(k, 'INT-6');
     await k('categories').insert({ code: 'unused', name: 'Unused' });
-    await fkError(k('rewards').where({ id }).del(), 'reward_territories_reward_id_fkey');
+    await fkError(k('rewards').where({ id }).del(), 'reward_redemptions_reward_id_fkey');
     await fkError(k('categories').where({ code: 'unused' }).del(), 'rewards_category_code_fkey');
     await fkError(k('categories').where({ code: 'unused' }).update({ code: 'renamed' }), 'rewards_category_code_fkey');
     await fkError(k('partners').where({ code: 'TESTP' }).del(), 'rewards_partner_id_fkey');
     await fkError(k.raw('truncate categories cascade'), 'rewards_category_code_fkey');
-    await fkError(k.raw('delete from territories where code = ?', ['WF']), 'reward_territories_territory_code_fkey');
+    await fkError(k.raw('delete from territories where code = ?', ['WF']), 'rewards_territories_fkey');
     // Other columns of a parent change freely.
     await k('categories').where({ code: 'unused' }).update({ name: 'Still unused' });
     expect(await k('rewards').where({ id }).first()).toMatchObject({ sku: 'INT-6' });
