@@ -67,6 +67,8 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
   const rejects = opts.rejectFile ? new RejectWriter(opts.rejectFile, csv.header, csv.delimiter) : null;
   const errors = new ErrorList();
   const limit = opts.detailLimit ?? 100;
+  /** Inside the caller's transaction: no vacuum after the commit (there is none yet), so analyse in it. */
+  const composed = Boolean((db as Knex & { isTransaction?: boolean }).isTransaction);
 
   try {
     const result = await db.transaction(async (trx) => {
@@ -118,7 +120,7 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
         throw new DryRun({ ...base, ...planned, categoriesCreated: await newCategories(trx) });
       }
       const categoriesCreated = await applyPlan(trx, Boolean(opts.replace), opts.now);
-      await refreshStatistics(trx, planned.new + planned.updated + planned.deactivated);
+      if (composed) await refreshStatistics(trx, planned.new + planned.updated + planned.deactivated);
       phase('apply');
       const res: CatalogImportResult = { ...base, ...planned, categoriesCreated };
       await audit(trx, {

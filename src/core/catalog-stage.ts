@@ -50,7 +50,8 @@ export async function buildPlan(trx: Knex.Transaction): Promise<void> {
       from catalog_stage s
       left join rewards r on r.sku = s.sku
      order by s.line`);
-  await trx.raw('analyze catalog_plan');
+  // Statistics of the column the apply statements join and filter on (all columns: ~0.3 s on 200,000 rows).
+  await trx.raw('analyze catalog_plan (reward_id)');
 }
 
 /**
@@ -147,7 +148,10 @@ export async function applyPlan(trx: Knex.Transaction, replace: boolean, now: Da
   return created;
 }
 
-/** After a bulk change the planner's statistics are stale; the catalog page depends on them. */
+/**
+ * After a bulk change the planner's statistics are stale; the catalog page depends on them. Only
+ * for an import inside the caller's transaction: otherwise the vacuum after the commit analyses.
+ */
 export async function refreshStatistics(trx: Knex.Transaction, changed: number): Promise<void> {
   if (changed >= 1000) await trx.raw('analyze rewards');
 }
