@@ -52,6 +52,16 @@ const rewardsRefs = (rows: string, territories: boolean) =>
   fkCheck('partner_id', 'partners', 'id', 'rewards_partner_id_fkey', rows) +
   (territories ? refCheck(rows) : '');
 
+/** The two functions of the rewards reference triggers (statement-level insert, row-level update). */
+const refsFunctions = (territories: boolean) =>
+  (['ins', 'upd'] as const).map(
+    (kind) => `create or replace function rayon_rewards_refs_${kind}() returns trigger language plpgsql as $$
+   declare bad text;
+   begin${rewardsRefs(kind === 'ins' ? 'new_rows' : '(select new.*) ', territories)}
+     return null;
+   end $$`,
+  );
+
 const keepGuard = (table: string, key: string, constraint: string) =>
   `create or replace function rayon_${table}_keep() returns trigger language plpgsql as $$
    begin
@@ -76,16 +86,7 @@ const UP = [
   'drop function rayon_reward_territories_refs_upd()',
   'drop table reward_territories',
 
-  `create or replace function rayon_rewards_refs_ins() returns trigger language plpgsql as $$
-   declare bad text;
-   begin${rewardsRefs('new_rows', true)}
-     return null;
-   end $$`,
-  `create or replace function rayon_rewards_refs_upd() returns trigger language plpgsql as $$
-   declare bad text;
-   begin${rewardsRefs('(select new.*) ', true)}
-     return null;
-   end $$`,
+  ...refsFunctions(true),
   'drop trigger rewards_refs_upd on rewards',
   `create trigger rewards_refs_upd after update of category_code, partner_id, territories on rewards for each row
      when ((old.category_code, old.partner_id, old.territories) is distinct from (new.category_code, new.partner_id, new.territories))
@@ -162,16 +163,7 @@ const DOWN = [
   keepGuard('rewards', 'id', 'reward_territories_reward_id_fkey'),
   keepGuard('territories', 'code', 'reward_territories_territory_code_fkey'),
   'drop trigger rewards_refs_upd on rewards',
-  `create or replace function rayon_rewards_refs_upd() returns trigger language plpgsql as $$
-   declare bad text;
-   begin${rewardsRefs('(select new.*) ', false)}
-     return null;
-   end $$`,
-  `create or replace function rayon_rewards_refs_ins() returns trigger language plpgsql as $$
-   declare bad text;
-   begin${rewardsRefs('new_rows', false)}
-     return null;
-   end $$`,
+  ...refsFunctions(false),
 
   `create table reward_territories (
      territory_code text not null,
