@@ -6,10 +6,10 @@ import { RayonError, type FieldError } from './errors.js';
 import { audit } from './audit.js';
 import { openCsvStream, type CsvStream } from './csv-stream.js';
 import { stageWithCopy } from './catalog-copy.js';
-import { CATALOG_OPTIONAL, CATALOG_REQUIRED, checkHeader, validateRewardRow, type CatalogColumn, type RewardInput, type RowContext } from './catalog-csv.js';
+import { CATALOG_COLUMNS, CATALOG_OPTIONAL, CATALOG_REQUIRED, checkHeader, validateRewardRow, type CatalogColumn, type RewardInput, type RowContext } from './catalog-csv.js';
 import { territoryCodes } from './users.js';
 import { canCopy } from '../db/copy.js';
-import { STAGE_COLUMNS, applyPlan, belowUnitsTaken, buildPlan, duplicateSkus, newCategories, refreshStatistics, stage, summarise, vacuumAfterBulkChange } from './catalog-stage.js';
+import { STAGE_COLUMNS, applyPlan, belowUnitsTaken, buildPlan, duplicateSkus, newCategories, refreshStatistics, stage, stagedCells, summarise, vacuumAfterBulkChange } from './catalog-stage.js';
 
 /**
  * Catalog import: read and validate the whole file, stage the valid rows in a temporary table,
@@ -100,7 +100,7 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
       const dups = await duplicateSkus(trx);
       if (dups.length) {
         errors.add(dups);
-        for (const e of dups) rejects?.write(e.line, [], [e], e.sku);
+        await rejects?.writeStaged(trx, 'catalog_stage', dups);
       }
       if (errors.count) return null;
 
@@ -109,7 +109,7 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
       const stockErrors = await belowUnitsTaken(trx);
       if (stockErrors.length) {
         errors.add(stockErrors);
-        for (const e of stockErrors) rejects?.write(e.line, [], [e], e.sku);
+        await rejects?.writeStaged(trx, 'catalog_plan', stockErrors);
         return null;
       }
       const planned = await summarise(trx, Boolean(opts.replace), limit);
@@ -254,11 +254,20 @@ class RejectWriter {
     });
     this.out.pipe(sink);
   }
-  /** `fields` empty: an error found after streaming (duplicate, stock), known by its sku only. */
-  write(line: number, fields: string[], errs: FieldError[], sku = ''): void {
+  write(line: number, fields: string[], errs: FieldError[]): void {
     this.wrote = true;
-    const cells = fields.length ? fields : this.header.map((h) => (h.trim().toLowerCase() === 'sku' ? sku : ''));
-    this.out.write([String(line), ...cells, errs.map((e) => `${e.where.replace(/^line \d+, /, '')}: ${e.message}`).join('; ')]);
+    this.out.write([String(line), ...fields, errs.map((e) => `${e.where.replace(/^line \d+, /, '')}: ${e.message}`).join('; ')]);
+  }
+  /**
+   * Errors found after reading (duplicate sku, stock below units taken): the row is rebuilt from
+   * its staged values, as an export writes them, in the file's column order.
+   */
+  async writeStaged(trx: Knex.Transaction, table: 'catalog_stage' | 'catalog_plan', errs: Array<FieldError & { line: number }>): Promise<void> {
+    const byLine = new Map(errs.map((e) => [e.line, e]));
+    const at = this.header.map((h) => CATALOG_COLUMNS.indexOf(h.trim().toLowerCase() as CatalogColumn));
+    for await (const [line, cells] of stagedCells(trx, table, [...byLine.keys()])) {
+      this.write(line, at.map((i) => cells[i]), [byLine.get(line) as FieldError]);
+    }
   }
   async close(): Promise<void> {
     this.out.end();

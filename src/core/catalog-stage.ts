@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { FieldError } from './errors.js';
-import type { RewardInput } from './catalog-csv.js';
+import { exportCells, type RewardInput } from './catalog-csv.js';
 import { copyIn, copyText } from '../db/copy.js';
 
 /**
@@ -65,6 +65,24 @@ export async function duplicateSkus(trx: Knex.Transaction): Promise<Array<FieldE
     for (const l of r.lines.slice(1)) out.push({ line: l, sku: r.sku, where: `line ${l}, column sku`, message: `duplicate sku ${JSON.stringify(r.sku)} (first on line ${r.lines[0]})` });
   }
   return out.sort((a, b) => a.line - b.line);
+}
+
+/**
+ * The cells of staged rows (catalog_stage or catalog_plan), by line, as an export writes them
+ * (CATALOG_COLUMNS order): the reject file gets the whole row of an error found after reading,
+ * ready to fix and re-send. Fetched in batches, so a file of duplicates does not fill memory.
+ */
+export async function* stagedCells(trx: Knex.Transaction, table: 'catalog_stage' | 'catalog_plan', lines: number[]): AsyncGenerator<[number, string[]]> {
+  for (let i = 0; i < lines.length; i += 5000) {
+    const { rows } = await trx.raw(
+      `select s.line, s.sku, s.name, s.description, s.cost, s.category, p.code as partner, s.all_territories, s.territories,
+              s.available_from, s.available_to, s.stock, s.fulfilment, s.active
+         from ${table} s join partners p on p.id = s.partner_id
+        where s.line = any(?::int[])`,
+      [lines.slice(i, i + 5000)],
+    );
+    for (const r of rows) yield [r.line as number, exportCells(r)];
+  }
 }
 
 /** A new stock below the units already taken would make units still available negative. */
