@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { action, dryRunOption, examples } from '../context.js';
 import { importCatalog, type CatalogImportResult } from '../../core/catalog-import.js';
 import type { Output } from '../output.js';
-
-/** Files smaller than this import in well under a second: a bar would only flicker. */
-const PROGRESS_MIN_BYTES = 5 * 1024 * 1024;
+import { fileProgress } from '../progress.js';
 
 export function registerCatalogImport(catalog: Command): void {
   examples(
@@ -20,23 +17,15 @@ export function registerCatalogImport(catalog: Command): void {
         action(async (ctx, { args, opts }) => {
           const db = await ctx.db();
           if (!opts.dryRun) await ctx.confirm(`Import ${args[0]} into the catalog on ${db.label}${opts.replace ? ', deactivating rewards absent from it' : ''}?`);
-          let bar: cliProgress.SingleBar | undefined;
+          const progress = fileProgress(process.stderr, 'importing');
           const res = await importCatalog(db.knex, args[0], {
             actor: ctx.actor,
             now: ctx.now(),
             dryRun: Boolean(opts.dryRun),
             replace: Boolean(opts.replace),
             rejectFile: opts.rejectFile,
-            onProgress: process.stderr.isTTY
-              ? (done, total) => {
-                  if (!bar && total >= PROGRESS_MIN_BYTES) {
-                    bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'importing [{bar}] {percentage}% | {value}/{total} MB' }, cliProgress.Presets.shades_classic);
-                    bar.start(Math.ceil(total / 1048576), 0);
-                  }
-                  bar?.update(Math.floor(done / 1048576));
-                }
-              : undefined,
-          }).finally(() => bar?.stop());
+            onProgress: progress.onProgress,
+          }).finally(() => progress.stop());
           render(ctx.out, ctx.config.json, res, Boolean(opts.replace));
         }),
       ),
