@@ -89,16 +89,18 @@ describeMultiConnection('redemption concurrency on PostgreSQL', () => {
     const k = pool.knex;
     const users = Array.from({ length: 20 }, (_, i) => `exp${i}`);
     await makeUsers(k, users.map((id) => ({ id })));
-    // A lot credited 2025-11-24 (local) expires at 2026-11-25 00:00 local = 2026-11-24T20:00Z: due at NOW.
+    // A lot credited 2025-11-24 (local) expires at 2026-11-25 00:00 local = 2026-11-24T20:00Z: the race
+    // runs at that very instant, when the lot is due and no longer spendable.
+    const AT = new Date('2026-11-24T20:00:00Z');
     for (const u of users) {
       await give(k, u, 50, '2025-11-24T08:00:00Z');
       await give(k, u, 100, '2026-06-01T08:00:00Z');
     }
     const reward = await makeReward(k, 'VS-EXPIRY', { stock: null, cost: 60 });
     const { ok, errors } = await race<unknown>([
-      ...users.map((u) => () => redeem(k, u, reward, NOW)),
-      () => expirePoints(k, { asOf: NOW, now: NOW, actor: 'ops:cron' }),
-      () => expirePoints(k, { asOf: NOW, now: NOW, actor: 'ops:cron2' }),
+      ...users.map((u) => () => redeem(k, u, reward, AT)),
+      () => expirePoints(k, { asOf: AT, now: AT, actor: 'ops:cron' }),
+      () => expirePoints(k, { asOf: AT, now: AT, actor: 'ops:cron2' }),
     ]);
     expect(errors).toEqual([]);
     expect(ok).toHaveLength(22);
@@ -106,6 +108,27 @@ describeMultiConnection('redemption concurrency on PostgreSQL', () => {
       expect((await storedBalance(k, u)).balance).toBe(40);
       const expired = await k('points_transactions').where({ user_id: u, type: 'expire' }).sum({ s: 'amount' });
       expect(Number(expired[0].s)).toBe(-50);
+    }
+    await invariantsHold();
+
+    // A redeem one millisecond before the lot is due, racing the run at the due instant: the lot is
+    // still spendable for the redeem, so either it takes the 50 points first (nothing left to
+    // expire) or the run expires them first (the redeem takes all 60 from the later lot).
+    const late = users.map((u) => `${u}-late`);
+    await makeUsers(k, late.map((id) => ({ id })));
+    for (const u of late) {
+      await give(k, u, 50, '2025-11-24T08:00:00Z');
+      await give(k, u, 100, '2026-06-01T08:00:00Z');
+    }
+    // Staggered over 0.3 s, longer than the run takes, so both orders happen (whichever wins, each point is consumed once).
+    const redeems = late.map((u, i) => () => new Promise((r) => setTimeout(r, i * 15)).then(() => redeem(k, u, reward, new Date(AT.getTime() - 1))));
+    const second = await race<unknown>([() => expirePoints(k, { asOf: AT, now: AT, actor: 'ops:cron' }), ...redeems]);
+    expect(second.errors).toEqual([]);
+    for (const u of late) {
+      const expired = -Number((await k('points_transactions').where({ user_id: u, type: 'expire' }).sum({ s: 'amount' }))[0].s);
+      expect([0, 50]).toContain(expired);
+      expect((await storedBalance(k, u)).balance).toBe(150 - 60 - expired);
+      expect(Number((await k('points_lots').where({ user_id: u }).whereRaw('expires_at <= ?', [AT]).sum({ s: 'remaining' }))[0].s)).toBe(0);
     }
     await invariantsHold();
   });

@@ -3,7 +3,7 @@ import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
 import { balanceOf, give, rejection } from '../helpers/ledger-setup.js';
 import { invariantProblems, makeReward } from '../helpers/catalog-setup.js';
-import { approveRedemption, listRedemptions, redeem, redeemFingerprint, rejectRedemption, userRedemptions } from '../../src/core/redemption.js';
+import { approveRedemption, listRedemptions, redeem, redeemFingerprint, rejectRedemption, userRedemptions, voucherCode } from '../../src/core/redemption.js';
 import { verifyLedger } from '../../src/core/verify.js';
 
 const NOW = new Date('2026-11-25T08:00:00Z');
@@ -39,6 +39,16 @@ describe('redeem', () => {
     expect(alloc.map((a: { points: number }) => a.points)).toEqual([300, 100]); // the January lot first
     const second = await redeem(k, 'ben', reward, NOW).catch((e) => e);
     expect(second.code).toBe('INSUFFICIENT_BALANCE');
+  });
+
+  it('voucher codes: 80 random bits, every symbol at every position, no repeats', () => {
+    const codes = Array.from({ length: 20_000 }, () => voucherCode());
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const c of codes) expect(c).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
+    // A counter, a clock or a short seed would leave most positions with few symbols: 20,000 random
+    // codes show all 32 at each of the 16 positions (the chance that one is missing is below 1e-270).
+    const flat = codes.map((c) => c.replace(/-/g, ''));
+    for (let i = 0; i < 16; i++) expect(new Set(flat.map((c) => c[i])).size).toBe(32);
   });
 
   it('manual: pending, no voucher', async () => {
@@ -112,21 +122,23 @@ describe('approve and reject', () => {
     expect(await k('audit_log').where({ action: 'redemption.approve', target: `redemption:${r.redemption.id}` }).first()).toMatchObject({ actor: 'ops:zoe' });
   });
 
-  it('reject: the unit returns and the points come back with the original expiry, or 30 days for points already past it', async () => {
+  it('reject: the unit returns and the points come back expiring at the later of their original expiry and 30 days on (SPEC)', async () => {
     const k = t.db.knex;
     await makeUsers(k, [{ id: 'rej' }]);
-    await give(k, 'rej', 100, '2025-11-20T08:00:00Z'); // expires at 2026-11-21 local: 2026-11-20T20:00Z
+    await give(k, 'rej', 100, '2025-11-20T08:00:00Z'); // expires at 2026-11-21 local: 2026-11-20T20:00Z, before the reject
+    await give(k, 'rej', 100, '2025-12-10T08:00:00Z'); // expires at 2026-12-11 local: 2026-12-10T20:00Z, 15 days after the reject
     await give(k, 'rej', 100, '2026-06-01T08:00:00Z'); // expires 2027-06-02 local
-    const reward = await makeReward(k, 'REJECT', { fulfilment: 'manual', cost: 150, stock: 1 });
+    const reward = await makeReward(k, 'REJECT', { fulfilment: 'manual', cost: 250, stock: 1 });
     const r = await redeem(k, 'rej', reward, new Date('2026-11-19T08:00:00Z'));
     expect((await k('rewards').where({ id: reward }).first()).units_taken).toBe(1);
     const res = await rejectRedemption(k, r.redemption.id, { actor: 'ops:zoe', now: NOW, reason: 'partner cannot deliver' });
-    expect(res).toMatchObject({ status: 'rejected', points_refunded: 150, balance: 200 });
+    expect(res).toMatchObject({ status: 'rejected', points_refunded: 250, balance: 300 });
     expect((await k('rewards').where({ id: reward }).first()).units_taken).toBe(0);
     const refunds = await k('points_transactions').where({ user_id: 'rej', type: 'refund' }).orderBy('expires_at');
     expect(refunds.map((x: { amount: number; expires_at: Date }) => [x.amount, x.expires_at.toISOString()])).toEqual([
-      [100, '2026-12-25T20:00:00.000Z'], // first lot already expired: end of the local day 30 days after the refund
-      [50, '2027-06-01T20:00:00.000Z'], // original expiry kept
+      // The lot already expired and the lot expiring within 30 days: end of the local day 30 days after the refund.
+      [200, '2026-12-25T20:00:00.000Z'],
+      [50, '2027-06-01T20:00:00.000Z'], // further away: original expiry kept
     ]);
     const lots = await k('points_lots').where({ user_id: 'rej', recredit: true });
     expect(lots).toHaveLength(2);
@@ -135,7 +147,7 @@ describe('approve and reject', () => {
     expect((await rejection(rejectRedemption(k, r.redemption.id, { actor: 'ops', now: NOW, reason: 'again' }))).code).toBe('INVALID_STATE');
     expect((await rejection(rejectRedemption(k, r.redemption.id, { actor: 'ops', now: NOW, reason: ' ' }))).code).toBe('VALIDATION_ERROR');
     // Lifetime points are not raised by a refund.
-    expect((await k('points_balance').where({ user_id: 'rej' }).first()).lifetime_points).toBe(200);
+    expect((await k('points_balance').where({ user_id: 'rej' }).first()).lifetime_points).toBe(300);
   });
 });
 
