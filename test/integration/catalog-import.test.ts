@@ -251,6 +251,18 @@ describe('catalog import: bad input', () => {
       expect(await k('rewards').where({ sku }).first()).toMatchObject({ name: 'Le "Pass" musée', description: 'a "b", c\r\nd', cost: 100 });
     }
   });
+  it('shows the first 1,000 problems and counts the rest; the reject file has every bad row', async () => {
+    const rejectFile = path.join(dir, 'many-rejects.csv');
+    const rows = Array.from({ length: 1005 }, (_, i) => line(`MANY-${i}`, { cost: 'abc' }));
+    const e = await rejection(importCatalog(t.db.knex, csv(...rows), { ...opts, rejectFile }));
+    expect(e.message).toMatch(/^c\d+\.csv: 1005 error\(s\); nothing was written/);
+    expect(e.details).toHaveLength(1001);
+    expect(e.details?.[999].where).toBe('line 1001, column cost');
+    expect(e.details?.[1000]).toEqual({ where: '…', message: '5 more error(s) not shown (use --reject-file to get every refused row)' });
+    const rejected = fs.readFileSync(rejectFile, 'utf8').trim().split('\n');
+    expect(rejected).toHaveLength(1006);
+    expect(rejected[1005]).toMatch(/^1006,MANY-1004,/);
+  });
   it('formula cells are stored without their neutralising quote', async () => {
     await importCatalog(t.db.knex, csv(line('F-1', { name: "'=1+1", description: "'@cmd" })), opts);
     expect(await t.db.knex('rewards').where({ sku: 'F-1' }).first()).toMatchObject({ name: '=1+1', description: '@cmd' });
