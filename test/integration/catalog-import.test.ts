@@ -25,6 +25,8 @@ const line = (sku: string, over: Record<string, string> = {}) => {
   return [v.sku, v.name, v.description, v.cost, v.category, v.partner, v.territories, v.available_from, v.available_to, v.stock, v.fulfilment, v.active].join(',');
 };
 const csv = (...lines: string[]) => write(`${[HEADER, ...lines].join('\n')}\n`);
+/** The file's SHA-256, computed apart from the importer's streaming hash. */
+const fileSha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 let t: TestDb;
 /** Every catalog row version: equal before and after means nothing was written. */
@@ -70,7 +72,7 @@ describe('partners', () => {
     expect(await partnerCount()).toBe(before + 1);
     const auditRow = await k('audit_log').where({ action: 'partner.import' }).orderBy('id', 'desc').first();
     expect(auditRow).toMatchObject({ actor: 'pm:alice', target: path.basename(second) });
-    expect(auditRow.details).toMatchObject({ sha256: crypto.createHash('sha256').update(fs.readFileSync(second)).digest('hex'), rows: 2, new: 0, updated: 1, unchanged: 1 });
+    expect(auditRow.details).toMatchObject({ sha256: fileSha256(second), rows: 2, new: 0, updated: 1, unchanged: 1 });
   });
 
   it('refuses a bad partner file naming every line and column, writing nothing', async () => {
@@ -118,7 +120,7 @@ describe('catalog import of the French spreadsheet export', () => {
     expect((await k('rewards').where({ sku: 'FERRY-NAVETTE' }).first()).territories).toEqual(['BL', 'MF']);
     const auditRow = await k('audit_log').where({ action: 'catalog.import' }).orderBy('id', 'desc').first();
     expect(auditRow.actor).toBe('pm:alice');
-    const sha256 = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    const sha256 = fileSha256(file);
     expect(res.sha256).toBe(sha256);
     expect(auditRow.details).toMatchObject({ file: 'catalog-fr-spreadsheet.csv', sha256, rows: 16, new: 16 });
   });
