@@ -12,14 +12,15 @@ export function registerServe(program: Command): void {
   examples(
     program
       .command('serve')
-      .description('run the HTTP mode for the app (needs RAYON_JWT_SECRET of at least 32 bytes)')
+      .description('run the HTTP mode for the app (needs RAYON_JWT_SECRET of at least 32 bytes, or a public key or JWKS)')
       .option('--host <host>', 'address to listen on (env RAYON_HOST)', undefined)
       .option('--port <port>', 'port to listen on, 0 for any free port (env RAYON_PORT, default 8080)')
       .addHelpText(
         'after',
-        '\nEnvironment: RAYON_JWT_SECRET (required), RAYON_JWT_ISSUER, RAYON_JWT_AUDIENCE, RAYON_JWT_PUBLIC_KEY_FILE\n' +
+        '\nEnvironment: RAYON_JWT_SECRET (required for HS256), RAYON_JWT_ISSUER, RAYON_JWT_AUDIENCE, RAYON_JWT_PUBLIC_KEY_FILE\n' +
           '(+ RAYON_JWT_PUBLIC_KEY_ALG=RS256|ES256), RAYON_JWT_JWKS_FILE, RAYON_RATE_LIMITS (e.g. "earn=60/min" or "off"),\n' +
-          'RAYON_REDIS_URL (shared rate limits), RAYON_REDIS_PREFIX, RAYON_POOL_MAX (default 8), RAYON_STATS_FLUSH_MS,\nRAYON_CATALOG_TOTAL_TTL_S (default 5: how long a catalog page total may be reused), RAYON_LOG_LEVEL.\n',
+          'RAYON_REDIS_URL (shared rate limits), RAYON_REDIS_PREFIX, RAYON_POOL_MAX (default 8), RAYON_STATS_FLUSH_MS,\nRAYON_CATALOG_TOTAL_TTL_S (default 5: how long a catalog page total may be reused), RAYON_LOG_LEVEL.\n' +
+          'With a public key or JWKS, HS256 tokens are refused (and RAYON_JWT_SECRET is not needed) unless\nRAYON_JWT_ALLOW_HS256=1; a JWKS needs RAYON_JWT_AUDIENCE. RAYON_REVOCATION_REFRESH_MS (default 15000): how often revoked\ntokens are re-read.\n',
       )
       .action(
         action(async (ctx, { opts }) => {
@@ -45,6 +46,7 @@ export function registerServe(program: Command): void {
               statsFlushMs: cfg.statsFlushMs,
               catalogTotalTtlMs: cfg.catalogTotalTtlMs,
               logLevel: cfg.logLevel,
+              revocationRefreshMs: cfg.revocationRefreshMs,
             });
             const url = await server.app.listen({ host: cfg.host, port: cfg.port });
             const limits = cfg.rateLimits === null ? 'off' : cfg.redisUrl ? 'shared through Redis' : 'in-process';

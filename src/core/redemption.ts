@@ -174,6 +174,15 @@ export function voucherCode(): string {
   return s.match(/.{4}/g)!.join('-');
 }
 
+/**
+ * A voucher code as a calling system sees it: every character but the last 4 replaced by `*`
+ * (ASCII, same length), e.g. `***************WXYZ`; a code of 4 characters or fewer is all `*`.
+ */
+export function maskVoucherCode(code: string): string {
+  const keep = code.length > 4 ? 4 : 0;
+  return '*'.repeat(code.length - keep) + code.slice(code.length - keep);
+}
+
 function toRedemption(r: Record<string, unknown>): Redemption {
   return {
     id: Number(r.id),

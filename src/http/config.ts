@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { RayonError, type FieldError } from '../core/errors.js';
 import { parseRateLimits, type RateLimitConfig } from './rate-limit.js';
+import { DEFAULT_REVOCATION_REFRESH_MS } from './revocations.js';
 
 /**
  * The HTTP mode's settings, resolved once from the environment and the `serve` flags; every
@@ -20,17 +21,21 @@ export interface ServeConfig {
   /** RAYON_CATALOG_TOTAL_TTL_S: how long a catalog page total may be reused. */
   catalogTotalTtlMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** RAYON_REVOCATION_REFRESH_MS: how often the revoked token ids are re-read. */
+  revocationRefreshMs: number;
 }
 
 export interface AuthConfig {
-  /** HS256 key: the UTF-8 bytes of RAYON_JWT_SECRET (at least 32). */
-  secret: Uint8Array;
+  /** HS256 key: the UTF-8 bytes of RAYON_JWT_SECRET (at least 32); absent when HS256 is refused. */
+  secret?: Uint8Array;
   issuer?: string;
   audience?: string;
   /** Optional asymmetric verification (RS256/ES256) for tokens the accounts system signs. */
   publicKeyPem?: string;
   publicKeyAlg?: 'RS256' | 'ES256';
   jwks?: { keys: unknown[] };
+  /** RAYON_JWT_ALLOW_HS256=1: HS256 tokens accepted next to a public key or JWKS. */
+  allowHs256?: boolean;
 }
 
 export interface ServeFlags {
@@ -40,15 +45,14 @@ export interface ServeFlags {
 
 export const MIN_SECRET_BYTES = 32;
 
-/** Resolve only what signing and verifying tokens need (also used by `rayon token issue`). */
-export function resolveAuthConfig(env: NodeJS.ProcessEnv, errors: FieldError[]): AuthConfig {
-  const secretText = env.RAYON_JWT_SECRET ?? '';
-  const secret = new TextEncoder().encode(secretText);
-  if (!secretText) errors.push({ where: 'RAYON_JWT_SECRET', message: `is required (at least ${MIN_SECRET_BYTES} bytes)` });
-  else if (secret.byteLength < MIN_SECRET_BYTES) {
-    errors.push({ where: 'RAYON_JWT_SECRET', message: `must be at least ${MIN_SECRET_BYTES} bytes, got ${secret.byteLength}` });
-  }
-  const auth: AuthConfig = { secret, issuer: env.RAYON_JWT_ISSUER || undefined, audience: env.RAYON_JWT_AUDIENCE || undefined };
+/**
+ * Resolve only what signing and verifying tokens need. For `serve`, RAYON_JWT_SECRET is read
+ * only when HS256 tokens are accepted (no public key or JWKS, or RAYON_JWT_ALLOW_HS256=1):
+ * otherwise it is not required, and ignored. For `sign` (`rayon token issue`, which mints HS256
+ * tokens) the secret is required, and minting is refused where the HTTP mode would refuse them.
+ */
+export function resolveAuthConfig(env: NodeJS.ProcessEnv, errors: FieldError[], purpose: 'serve' | 'sign' = 'serve'): AuthConfig {
+  const auth: AuthConfig = { issuer: env.RAYON_JWT_ISSUER || undefined, audience: env.RAYON_JWT_AUDIENCE || undefined };
   if (env.RAYON_JWT_PUBLIC_KEY_FILE) {
     try {
       auth.publicKeyPem = fs.readFileSync(env.RAYON_JWT_PUBLIC_KEY_FILE, 'utf8');
@@ -67,6 +71,26 @@ export function resolveAuthConfig(env: NodeJS.ProcessEnv, errors: FieldError[]):
     } catch (err) {
       errors.push({ where: 'RAYON_JWT_JWKS_FILE', message: `is not a readable JWKS file: ${(err as Error).message}` });
     }
+    // Keys shared with other services: only a token meant for this server may pass.
+    if (!auth.audience) errors.push({ where: 'RAYON_JWT_AUDIENCE', message: 'is required when RAYON_JWT_JWKS_FILE is set (tokens must name this server in "aud")' });
+  }
+  const allow = env.RAYON_JWT_ALLOW_HS256 ?? '';
+  if (!['', '0', '1'].includes(allow)) errors.push({ where: 'RAYON_JWT_ALLOW_HS256', message: `must be 1 or 0, got ${JSON.stringify(allow)}` });
+  auth.allowHs256 = allow === '1';
+  const asymmetric = Boolean(env.RAYON_JWT_PUBLIC_KEY_FILE || env.RAYON_JWT_JWKS_FILE);
+  const hs256 = !asymmetric || auth.allowHs256;
+  if (purpose === 'sign' && !hs256) {
+    errors.push({ where: 'RAYON_JWT_ALLOW_HS256', message: 'is not 1: with RAYON_JWT_PUBLIC_KEY_FILE or RAYON_JWT_JWKS_FILE set, the HTTP mode refuses HS256 tokens, so none is issued' });
+  }
+  if (purpose === 'sign' || hs256) {
+    const secretText = env.RAYON_JWT_SECRET ?? '';
+    const secret = new TextEncoder().encode(secretText);
+    const why = purpose === 'sign' ? 'to sign tokens' : asymmetric ? 'with RAYON_JWT_ALLOW_HS256=1' : 'unless RAYON_JWT_PUBLIC_KEY_FILE or RAYON_JWT_JWKS_FILE is set';
+    if (!secretText) errors.push({ where: 'RAYON_JWT_SECRET', message: `is required (at least ${MIN_SECRET_BYTES} bytes) ${why}` });
+    else if (secret.byteLength < MIN_SECRET_BYTES) {
+      errors.push({ where: 'RAYON_JWT_SECRET', message: `must be at least ${MIN_SECRET_BYTES} bytes, got ${secret.byteLength}` });
+    }
+    auth.secret = secret;
   }
   return auth;
 }
@@ -107,6 +131,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): S
     statsFlushMs: intSetting(env.RAYON_STATS_FLUSH_MS, 'RAYON_STATS_FLUSH_MS', 10_000, 100, 3_600_000, errors),
     catalogTotalTtlMs: intSetting(env.RAYON_CATALOG_TOTAL_TTL_S, 'RAYON_CATALOG_TOTAL_TTL_S', 5, 0, 3600, errors) * 1000,
     logLevel,
+    revocationRefreshMs: intSetting(env.RAYON_REVOCATION_REFRESH_MS, 'RAYON_REVOCATION_REFRESH_MS', DEFAULT_REVOCATION_REFRESH_MS, 100, 30_000, errors),
   };
   if (errors.length) {
     throw new RayonError('VALIDATION_ERROR', `cannot start the HTTP mode: ${errors.map((e) => `${e.where} ${e.message}`).join('; ')}`, { details: errors });

@@ -21,6 +21,14 @@ export function requireRole(p: Principal, roles: Role[], what: string): void {
   if (!roles.includes(p.role)) throw new RayonError('FORBIDDEN', `${what} needs a ${roles.join(' or ')} token`);
 }
 
+/**
+ * Voucher codes are whole only for the user themself and admin tokens: a service token (the
+ * platform's systems) reads them masked, so a leaked service token cannot collect vouchers.
+ */
+export function seesVoucherCodes(p: Principal): boolean {
+  return p.role === 'user' || p.role === 'admin';
+}
+
 /** The audit actor of the HTTP mode (SPEC "Audit"). */
 export function actorOf(p: Principal): string {
   return `${p.role}:${p.sub}`;

@@ -50,7 +50,7 @@ const redemption = strictObject(
     reward_id: id,
     status: { type: 'string', enum: ['pending', 'fulfilled', 'rejected'] },
     points_spent: { type: 'integer' },
-    voucher_code: nullable({ type: 'string' }),
+    voucher_code: nullable({ type: 'string', description: 'whole for the user and admin tokens; for a service token every character but the last 4 is *' }),
     created_at: instant,
   },
   ['id', 'reward_id', 'status', 'points_spent', 'voucher_code', 'created_at'],

@@ -4,12 +4,14 @@ import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import { RayonError, mapDbError } from '../core/errors.js';
 import { CatalogTotals } from '../core/catalog.js';
+import { activeRevokedJtis } from '../core/tokens.js';
 import { bearerToken, makeVerifier, type Principal } from './auth.js';
 import type { AuthConfig } from './config.js';
 import { Metrics } from './metrics.js';
 import { MemoryStore, RateLimiter, RedisStore, type RateLimitConfig } from './rate-limit.js';
 import { StatsRecorder } from './stats.js';
 import { openApiDocument } from './openapi.js';
+import { DEFAULT_REVOCATION_REFRESH_MS, RevocationList } from './revocations.js';
 import { registerPointsRoutes } from './routes/points.js';
 import { registerRewardsRoutes } from './routes/rewards.js';
 import { registerUsersRoutes } from './routes/users.js';
@@ -39,6 +41,8 @@ export interface ServerOptions {
   /** How long a catalog page total may be reused (0: count on every page). */
   catalogTotalTtlMs?: number;
   logLevel?: string;
+  /** How often the revoked token ids are re-read (default 15 s). */
+  revocationRefreshMs?: number;
 }
 
 /** What the route modules get: the database, the business clock and the rate limiter. */
@@ -63,7 +67,10 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 
 export async function createServer(opts: ServerOptions): Promise<RayonServer> {
-  const verifier = await makeVerifier(opts.auth);
+  const knex = opts.db.knex;
+  const revocations = new RevocationList(() => activeRevokedJtis(knex), { refreshMs: opts.revocationRefreshMs ?? DEFAULT_REVOCATION_REFRESH_MS });
+  const verifier = await makeVerifier(opts.auth, revocations);
+  await revocations.load();
   let store = null;
   if (opts.rateLimits) {
     if (opts.redisUrl) {
@@ -76,7 +83,6 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
     } else store = new MemoryStore();
   }
   const limiter = new RateLimiter(opts.rateLimits, store);
-  const knex = opts.db.knex;
   const metrics = new Metrics(opts.db.kind === 'postgres' ? knex : null, { rateLimitStoreErrors: () => limiter.storeErrors });
 
   const app = Fastify({
@@ -192,6 +198,7 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
 
   await app.ready();
   stats.start();
+  revocations.start((err) => app.log.warn({ err: String(err) }, 'token revocations not re-read; will retry'));
   return {
     app,
     async close() {
@@ -202,6 +209,7 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
       await app.close();
       clearTimeout(deadline);
       await stats.stop();
+      await revocations.stop();
       await limiter.close();
     },
   };

@@ -5,7 +5,7 @@ import type { Db } from '../../src/db/connect.js';
 import type { AuthConfig } from '../../src/http/config.js';
 
 export const SECRET = 'test-secret-for-rayon-http-mode-0123456789';
-export const AUTH: AuthConfig = { secret: new TextEncoder().encode(SECRET) };
+export const AUTH = { secret: new TextEncoder().encode(SECRET) } satisfies AuthConfig;
 
 export interface Running {
   url: string;
@@ -16,7 +16,7 @@ export interface Running {
 /** Start the HTTP mode on a free port of 127.0.0.1 (real sockets, real fetch). */
 export async function startServer(
   db: Db,
-  opts: { now?: string; rateLimits?: RateLimitConfig | string; auth?: AuthConfig; redisUrl?: string; statsFlushMs?: number } = {},
+  opts: { now?: string; rateLimits?: RateLimitConfig | string; auth?: AuthConfig; redisUrl?: string; statsFlushMs?: number; revocationRefreshMs?: number } = {},
 ): Promise<Running> {
   const fixed = opts.now ? new Date(opts.now) : undefined;
   const server = await createServer({
@@ -27,6 +27,7 @@ export async function startServer(
     now: () => (fixed ? new Date(fixed) : new Date()),
     statsFlushMs: opts.statsFlushMs ?? 60_000,
     logLevel: 'silent',
+    revocationRefreshMs: opts.revocationRefreshMs,
   });
   const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
   return { url, server, close: () => server.close() };

@@ -8,6 +8,7 @@ import { makeUser } from '../helpers/fixtures.js';
 import { AUTH, SECRET, call, makeRewards, startServer, token, type Running } from './helpers.js';
 import { resolveAuthConfig, resolveServeConfig } from '../../src/http/config.js';
 import type { FieldError } from '../../src/core/errors.js';
+import { issueToken } from '../../src/http/auth.js';
 
 const NOW = '2026-11-25T08:00:00Z';
 let t: TestDb;
@@ -108,21 +109,25 @@ describe('authentication: every bad token is 401 UNAUTHENTICATED', () => {
     fs.writeFileSync(path.join(dir, 'rsa.pem'), pem);
     fs.writeFileSync(path.join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(ec.publicKey)), kid: 'ec1', alg: 'ES256', use: 'sig' }] }));
     const errors: FieldError[] = [];
+    // HS256 allowed alongside, so that algorithm confusion is tried where it could matter.
     const auth = resolveAuthConfig(
-      { RAYON_JWT_SECRET: SECRET, RAYON_JWT_PUBLIC_KEY_FILE: path.join(dir, 'rsa.pem'), RAYON_JWT_PUBLIC_KEY_ALG: 'RS256', RAYON_JWT_JWKS_FILE: path.join(dir, 'jwks.json') },
+      {
+        RAYON_JWT_SECRET: SECRET, RAYON_JWT_PUBLIC_KEY_FILE: path.join(dir, 'rsa.pem'), RAYON_JWT_PUBLIC_KEY_ALG: 'RS256', RAYON_JWT_JWKS_FILE: path.join(dir, 'jwks.json'),
+        RAYON_JWT_AUDIENCE: 'rayon', RAYON_JWT_ALLOW_HS256: '1',
+      },
       errors,
     );
     expect(errors).toEqual([]);
     const asym = await startServer(t.db, { now: NOW, auth });
     try {
       const get = async (tok: string) => (await call(asym.url, 'GET', '/api/points/balance?user_id=bob', { token: tok })).status;
-      const claims = () => new SignJWT({ role: 'service' }).setSubject('accounts').setExpirationTime(inAnHour());
+      const claims = () => new SignJWT({ role: 'service' }).setSubject('accounts').setAudience('rayon').setExpirationTime(inAnHour());
       expect(await get(await claims().setProtectedHeader({ alg: 'RS256' }).sign(rsa.privateKey))).toBe(200);
       expect(await get(await claims().setProtectedHeader({ alg: 'ES256', kid: 'ec1' }).sign(ec.privateKey))).toBe(200);
       expect(await get(await claims().setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(pem)))).toBe(401);
       const otherRsa = await generateKeyPair('RS256');
       expect(await get(await claims().setProtectedHeader({ alg: 'RS256' }).sign(otherRsa.privateKey))).toBe(401);
-      expect(await get(await token('platform', 'service'))).toBe(200); // HS256 still accepted
+      expect(await get((await issueToken({ ...AUTH, audience: 'rayon' }, { sub: 'platform', role: 'service', ttlSeconds: 600 })).token)).toBe(200); // HS256 allowed
     } finally {
       await asym.close();
       fs.rmSync(dir, { recursive: true, force: true });

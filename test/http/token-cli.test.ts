@@ -1,13 +1,17 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { makeVerifier } from '../../src/http/auth.js';
-import { AUTH, SECRET } from './helpers.js';
+import { createTestDb, describeMultiConnection, type TestDb } from '../helpers/db.js';
+import { makeUser } from '../helpers/fixtures.js';
+import { AUTH, SECRET, call, startServer } from './helpers.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/rayon.js');
-const rayon = (args: string[], env: Record<string, string | undefined> = {}) =>
-  execa('node', [BIN, ...args], { env: { RAYON_JWT_SECRET: SECRET, ...env }, reject: false, extendEnv: false });
+const rayon = (args: string[], env: Record<string, string | undefined> = {}, timeout?: number) =>
+  execa('node', [BIN, ...args], { env: { RAYON_JWT_SECRET: SECRET, ...env }, reject: false, extendEnv: false, timeout });
 
 describe('rayon token issue (built CLI)', () => {
   it('prints a token the server accepts, with the role, subject and lifetime asked for', { timeout: 240_000 }, async () => {
@@ -46,5 +50,115 @@ describe('rayon token issue (built CLI)', () => {
     const r = await rayon(['serve', '--port', '0'], { RAYON_JWT_SECRET: undefined, RAYON_DATA_DIR: '/nonexistent-rayon-dir' });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('RAYON_JWT_SECRET is required');
+  });
+});
+
+describe('rayon token issue: lifetime caps and jti (built CLI)', () => {
+  it('refuses a user token over 30d and a service or admin token over 24h (exit 2, naming --ttl and the cap)', { timeout: 240_000 }, async () => {
+    const [user, service, admin] = await Promise.all([
+      rayon(['token', 'issue', 'u1', '--ttl', '31d']),
+      rayon(['token', 'issue', 'checkout', '--role', 'service', '--ttl', '25h']),
+      rayon(['token', 'issue', 'ops', '--role', 'admin', '--ttl', '2d']),
+    ]);
+    expect(user.exitCode).toBe(2);
+    expect(user.stdout).toBe('');
+    expect(user.stderr).toContain('--ttl 31d is longer than the 30d cap of user tokens');
+    expect(service.exitCode).toBe(2);
+    expect(service.stderr).toContain('--ttl 25h is longer than the 24h cap of service tokens');
+    expect(admin.exitCode).toBe(2);
+    expect(admin.stderr).toContain('24h cap of admin tokens');
+    const [month, day] = await Promise.all([rayon(['token', 'issue', 'u1', '--ttl', '30d']), rayon(['token', 'issue', 'checkout', '--role', 'service', '--ttl', '24h'])]);
+    expect([month.exitCode, day.exitCode]).toEqual([0, 0]);
+  });
+
+  it('every token carries a random jti, printed in --json and on stderr', { timeout: 240_000 }, async () => {
+    const [a, b] = await Promise.all([rayon(['--json', 'token', 'issue', 'alice']), rayon(['token', 'issue', 'alice'])]);
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+    const out = JSON.parse(a.stdout);
+    expect(out.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(decodeJwt(out.token).jti).toBe(out.jti);
+    expect(a.stderr).toContain(`jti ${out.jti}`);
+    const other = decodeJwt(b.stdout.trim()).jti;
+    expect(other).toMatch(/^[0-9a-f-]{36}$/);
+    expect(other).not.toBe(out.jti);
+    expect(b.stderr).toContain(`jti ${other}`);
+  });
+
+  it('mints nothing where the HTTP mode would refuse HS256; serve refuses a JWKS without RAYON_JWT_AUDIENCE', { timeout: 240_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rayon-jwks-'));
+    const jwks = path.join(dir, 'jwks.json');
+    fs.writeFileSync(jwks, JSON.stringify({ keys: [] }));
+    try {
+      const [issue, serve] = await Promise.all([
+        rayon(['token', 'issue', 'alice'], { RAYON_JWT_JWKS_FILE: jwks, RAYON_JWT_AUDIENCE: 'rayon' }),
+        // Bounded: a server that wrongly starts would otherwise run until the test times out.
+        rayon(['serve', '--port', '0'], { RAYON_JWT_JWKS_FILE: jwks, RAYON_DATA_DIR: path.join(dir, 'data') }, 60_000),
+      ]);
+      expect(issue.exitCode).toBe(2);
+      expect(issue.stdout).toBe('');
+      expect(issue.stderr).toContain('RAYON_JWT_ALLOW_HS256');
+      expect(serve.exitCode).toBe(2);
+      expect(serve.stderr).toContain('RAYON_JWT_AUDIENCE is required when RAYON_JWT_JWKS_FILE is set');
+      const allowed = await rayon(['token', 'issue', 'alice'], { RAYON_JWT_JWKS_FILE: jwks, RAYON_JWT_AUDIENCE: 'rayon', RAYON_JWT_ALLOW_HS256: '1' });
+      expect(allowed.exitCode).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describeMultiConnection('rayon token revoke (built CLI, PostgreSQL)', () => {
+  let t: TestDb;
+  let db: Record<string, string>;
+  beforeAll(async () => {
+    t = await createTestDb();
+    db = { DATABASE_URL: t.url as string, RAYON_ACTOR: 'ops:ana' };
+    await makeUser(t.db.knex, 'alice');
+  });
+  afterAll(async () => {
+    await t?.destroy();
+  });
+
+  it('a running server refuses the revoked token within its refresh window; the other token works; audited once', { timeout: 240_000 }, async () => {
+    const s = await startServer(t.db, { revocationRefreshMs: 200 });
+    try {
+      const [one, two] = await Promise.all([rayon(['--json', 'token', 'issue', 'alice']), rayon(['--json', 'token', 'issue', 'alice'])]);
+      const leaked = JSON.parse(one.stdout);
+      const kept = JSON.parse(two.stdout);
+      const status = async (tok: string) => (await call(s.url, 'GET', '/api/points/balance', { token: tok })).status;
+      expect([await status(leaked.token), await status(kept.token)]).toEqual([200, 200]);
+
+      const r = await rayon(['token', 'revoke', leaked.jti, '--reason', 'posted in a public channel', '--expires-at', leaked.expires_at], db);
+      expect(r.exitCode).toBe(0);
+      expect(r.stderr).toContain(`Token ${leaked.jti} revoked until ${leaked.expires_at}`);
+      const revokedAt = Date.now();
+      while ((await status(leaked.token)) !== 401 && Date.now() - revokedAt < 10_000) await new Promise((res) => setTimeout(res, 25));
+      expect(Date.now() - revokedAt).toBeLessThan(5_000);
+      expect(await status(leaked.token)).toBe(401);
+      expect(await status(kept.token)).toBe(200);
+
+      const again = await rayon(['--json', 'token', 'revoke', leaked.jti, '--reason', 'again'], db);
+      expect(again.exitCode).toBe(0);
+      expect(again.stderr).toContain('was already revoked');
+      expect(JSON.parse(again.stdout)).toMatchObject({ jti: leaked.jti, actor: 'ops:ana', reason: 'posted in a public channel', already_revoked: true });
+      const audit = await t.db.knex('audit_log').where({ action: 'token.revoke' });
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({ actor: 'ops:ana', target: `token:${leaked.jti}`, details: { reason: 'posted in a public channel', expires_at: leaked.expires_at } });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('without --reason, with an empty one or an --expires-at in the past: exit 2, nothing stored', { timeout: 240_000 }, async () => {
+    const [none, empty, past] = await Promise.all([
+      rayon(['token', 'revoke', 'some-jti'], db),
+      rayon(['token', 'revoke', 'some-jti', '--reason', '  '], db),
+      rayon(['token', 'revoke', 'some-jti', '--reason', 'r', '--expires-at', '2020-01-01T00:00:00Z'], db),
+    ]);
+    expect([none.exitCode, empty.exitCode, past.exitCode]).toEqual([2, 2, 2]);
+    expect(none.stderr).toContain('--reason');
+    expect(empty.stderr).toContain('reason is required');
+    expect(past.stderr).toContain('--expires-at');
+    expect(await t.db.knex('token_revocations').where({ jti: 'some-jti' }).first()).toBeUndefined();
   });
 });

@@ -1,37 +1,9 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
-import { action, examples } from '../context.js';
-import { RayonError, type FieldError } from '../../core/errors.js';
-import { USER_ID_RE } from '../../core/users.js';
-import { resolveAuthConfig } from '../../http/config.js';
-import { ROLES, issueToken, parseTtl, type Role } from '../../http/auth.js';
+import { registerTokenIssue } from './issue.js';
+import { registerTokenRevoke } from './revoke.js';
 
-/** `rayon token issue`: mint an HS256 token with RAYON_JWT_SECRET, for operators and tests. */
 export function registerToken(program: Command): void {
-  const token = program.command('token').description('issue JWTs for the HTTP mode');
-  examples(
-    token
-      .command('issue')
-      .argument('<subject>', 'user id (role user) or the calling system\'s name (service, admin)')
-      .addOption(new Option('--role <role>', 'user, service or admin').choices([...ROLES]).default('user'))
-      .option('--ttl <duration>', 'lifetime: 90s, 15m, 1h, 7d (at most 365d)', '1h')
-      .description('print a signed token (stdout) for the HTTP mode; expiry uses the real clock, not --now')
-      .action(
-        action(async (ctx, { args, opts }) => {
-          const errors: FieldError[] = [];
-          const auth = resolveAuthConfig(process.env, errors);
-          if (errors.length) throw new RayonError('VALIDATION_ERROR', `cannot sign: ${errors.map((e) => `${e.where} ${e.message}`).join('; ')}`, { details: errors });
-          const sub = args[0];
-          const role = opts.role as Role;
-          if (role === 'user' && !USER_ID_RE.test(sub)) throw new RayonError('VALIDATION_ERROR', `<subject> of a user token must be a user id (1-64 of A-Z a-z 0-9 _ . -), got ${JSON.stringify(sub)}`);
-          if (sub.length === 0 || sub.length > 128) throw new RayonError('VALIDATION_ERROR', '<subject> must be 1-128 characters');
-          const ttlSeconds = parseTtl(String(opts.ttl));
-          const t = await issueToken(auth, { sub, role, ttlSeconds });
-          if (ctx.config.json) ctx.out.data({ token: t.token, sub, role, expires_at: t.expires_at });
-          else ctx.out.text(t.token);
-          ctx.out.info(`${role} token for ${sub}, expires ${t.expires_at}`);
-        }),
-      ),
-    ['rayon token issue alice --ttl 15m', 'rayon token issue checkout-service --role service --ttl 7d', 'TOKEN=$(rayon token issue alice)'],
-  );
+  const token = program.command('token').description('issue and revoke JWTs for the HTTP mode');
+  registerTokenIssue(token);
+  registerTokenRevoke(token);
 }

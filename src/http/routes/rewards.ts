@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { catalogPageJson } from '../../core/catalog.js';
 import { getUser } from '../../core/users.js';
 import { RayonError } from '../../core/errors.js';
-import { redeem, redeemFingerprint, userRedemptions } from '../../core/redemption.js';
-import { actorOf, iso, targetUser } from '../guard.js';
+import { maskVoucherCode, redeem, redeemFingerprint, userRedemptions } from '../../core/redemption.js';
+import { actorOf, iso, seesVoucherCodes, targetUser } from '../guard.js';
 
 import type { AppCtx } from '../server.js';
 import type { Principal } from '../auth.js';
@@ -20,12 +20,13 @@ interface RedemptionOut {
   created_at: Date | string;
 }
 
-const redemptionOut = (r: RedemptionOut) => ({
+/** A redemption as `p` may read it: the voucher code masked for a service token. */
+const redemptionOut = (r: RedemptionOut, p: Principal) => ({
   id: String(r.id),
   reward_id: String(r.reward_id),
   status: r.status,
   points_spent: r.points_spent,
-  voucher_code: r.voucher_code ?? null,
+  voucher_code: r.voucher_code == null ? null : seesVoucherCodes(p) ? r.voucher_code : maskVoucherCode(r.voucher_code),
   created_at: iso(r.created_at),
 });
 
@@ -72,14 +73,17 @@ export function registerRewardsRoutes(app: FastifyInstance, ctx: AppCtx): void {
       fingerprint: redeemFingerprint(userId, rewardId),
       actor: actorOf(p),
     });
-    return { redemption: redemptionOut(r.redemption), balance: r.balance };
+    // A service redeeming for a user gets the code masked too: the user reads it whole with
+    // their own token (history), so a leaked service token cannot spend points into vouchers it keeps.
+    return { redemption: redemptionOut(r.redemption, p), balance: r.balance };
   });
 
   app.get('/api/rewards/history', routeOptions('rewards-history'), async (req) => {
     const q = req.query as Q;
-    const userId = targetUser(req.principal as Principal, q.user_id as string | undefined);
+    const p = req.principal as Principal;
+    const userId = targetUser(p, q.user_id as string | undefined);
     await ctx.limit('rewards-history', userId);
     const h = await userRedemptions(ctx.knex, userId, { page: q.page as number, limit: q.limit as number });
-    return { items: h.items.map((r) => redemptionOut(r as RedemptionOut)), page: h.page, limit: h.limit, total: h.total };
+    return { items: h.items.map((r) => redemptionOut(r as RedemptionOut, p)), page: h.page, limit: h.limit, total: h.total };
   });
 }
