@@ -3,9 +3,13 @@
  * types), serialise answers (only the listed fields leave the server) and generate the OpenAPI
  * document, so the three cannot drift apart.
  */
+import { MAX_PAGE_DEPTH } from '../core/bounds.js';
 
 const userId = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'user id; defaults to the token subject for a user token' } as const;
-const page = { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1, description: 'page number, from 1' } as const;
+const page = {
+  type: 'integer', minimum: 1, maximum: 1_000_000, default: 1,
+  description: `page number, from 1; page × limit at most ${MAX_PAGE_DEPTH} (deeper is VALIDATION_ERROR)`,
+} as const;
 const limit = { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'items per page, at most 100' } as const;
 const instant = { type: 'string', description: 'ISO 8601 UTC instant' } as const;
 const nullable = <T extends Record<string, unknown>>(s: T) => ({ ...s, type: [s.type as string, 'null'] });
