@@ -4,6 +4,7 @@
  * document, so the three cannot drift apart.
  */
 import { MAX_PAGE_DEPTH } from '../core/bounds.js';
+import { REFERENCE_ID_MAX, REFERENCE_ID_RAW_MAX } from '../core/text.js';
 
 const userId = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'user id; defaults to the token subject for a user token' } as const;
 const page = {
@@ -142,7 +143,12 @@ export const ROUTES: RouteSchema[] = [
       {
         user_id: userId,
         action_type: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' },
-        reference_id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
+        // The core normalises it (NFKC, invisible characters removed) and then allows 1-128
+        // characters: the raw text may be longer by the invisible characters it carries.
+        reference_id: {
+          type: 'string', minLength: 1, maxLength: REFERENCE_ID_RAW_MAX, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$',
+          description: `1-${REFERENCE_ID_MAX} printable characters once normalised (NFKC, zero-width and bidi characters removed)`,
+        },
       },
       ['action_type', 'reference_id'],
     ),
