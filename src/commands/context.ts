@@ -87,7 +87,9 @@ export function reportError(out: Output, raw: unknown, debug: boolean): number {
   if (err instanceof RayonError) {
     if (out.json) out.data({ error: { code: err.code, message: err.message, details: err.details } });
     out.error(`${err.message}${err.code === 'VALIDATION_ERROR' || err.code === 'CONFIRMATION_REQUIRED' ? '' : ` [${err.code}]`}`);
-    for (const d of err.details ?? []) out.info(`  ${d.where}: ${d.message}`);
+    // A detail that only repeats the message (one named parameter) is not printed twice.
+    const details = (err.details ?? []).filter((d) => err.message !== `${d.where} ${d.message}`);
+    for (const d of details) out.info(`  ${d.where}: ${d.message}`);
     if (debug && err.cause) out.info(String((err.cause as Error).stack ?? err.cause));
     return err.exitCode;
   }

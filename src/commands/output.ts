@@ -1,16 +1,33 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
+import { TerminalStyle } from './terminal-text.js';
 
-/** Output discipline: data to stdout (a table, or JSON with --json); everything else to stderr. */
+/**
+ * Output discipline: data to stdout (a table, or JSON with --json); everything else to stderr.
+ * Every line for a person goes through `style.render`, so control characters in stored text
+ * (a user's name, a reason) are shown escaped, never acted on by the terminal; JSON escapes its own.
+ */
 export class Output {
   readonly c: ChalkInstance;
+  private readonly style: TerminalStyle;
   constructor(
     readonly json: boolean,
     color: boolean,
     private readonly stdout: NodeJS.WritableStream = process.stdout,
     private readonly stderr: NodeJS.WritableStream = process.stderr,
   ) {
-    this.c = new Chalk({ level: color && (process.stderr.isTTY || process.env.FORCE_COLOR) ? 1 : 0 });
+    this.style = new TerminalStyle(Boolean(color && (process.stderr.isTTY || process.env.FORCE_COLOR)));
+    this.c = this.style.c;
+  }
+
+  /** A table cell or a record's value: one line, every control character escaped. */
+  private cell(v: unknown): string {
+    return this.style.render(formatCell(v));
+  }
+
+  /** A text line: control characters escaped, line breaks kept. */
+  private line(text: string): string {
+    return this.style.render(text, { keepNewlines: true });
   }
 
   /** Machine-readable data (stdout). */
@@ -20,35 +37,35 @@ export class Output {
 
   /** Human text meant as the command's result (stdout). */
   text(line = ''): void {
-    this.stdout.write(`${line}\n`);
+    this.stdout.write(`${this.line(line)}\n`);
   }
 
   table(head: string[], rows: unknown[][]): void {
-    const t = new Table({ head: head.map((h) => this.c.bold(h)), style: { head: [], border: [] } });
-    for (const r of rows) t.push(r.map((v) => formatCell(v)));
+    const t = new Table({ head: head.map((h) => this.cell(this.c.bold(h))), style: { head: [], border: [] } });
+    for (const r of rows) t.push(r.map((v) => this.cell(v)));
     this.stdout.write(`${t.toString()}\n`);
   }
 
   /** Key/value block for one object. */
   record(obj: Record<string, unknown>): void {
     const width = Math.max(...Object.keys(obj).map((k) => k.length));
-    for (const [k, v] of Object.entries(obj)) this.stdout.write(`${k.padEnd(width)}  ${formatCell(v)}\n`);
+    for (const [k, v] of Object.entries(obj)) this.stdout.write(`${this.cell(k.padEnd(width))}  ${this.cell(v)}\n`);
   }
 
   info(msg: string): void {
-    this.stderr.write(`${msg}\n`);
+    this.stderr.write(`${this.line(msg)}\n`);
   }
 
   success(msg: string): void {
-    this.stderr.write(`${this.c.green('✔')} ${msg}\n`);
+    this.stderr.write(`${this.line(`${this.c.green('✔')} ${msg}`)}\n`);
   }
 
   warn(msg: string): void {
-    this.stderr.write(`${this.c.yellow('warning:')} ${msg}\n`);
+    this.stderr.write(`${this.line(`${this.c.yellow('warning:')} ${msg}`)}\n`);
   }
 
   error(msg: string): void {
-    this.stderr.write(`${this.c.red('error:')} ${msg}\n`);
+    this.stderr.write(`${this.line(`${this.c.red('error:')} ${msg}`)}\n`);
   }
 }
 

@@ -27,14 +27,4 @@ export function capExceeded(action: ScaleAction, counts: CapCounts): CapHit | nu
   return null;
 }
 
-/** 1–128 printable characters (no control characters), as SPEC "Earning for actions" asks. */
-export function referenceIdProblem(referenceId: unknown): string | null {
-  if (typeof referenceId !== 'string') return 'must be a string';
-  const length = [...referenceId].length;
-  if (length < 1 || length > 128) return `must be 1-128 characters, got ${length}`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(referenceId)) return 'must contain printable characters only';
-  return null;
-}
-
 export const ACTION_TYPE_RE = /^[a-z][a-z0-9_]{0,63}$/;

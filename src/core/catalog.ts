@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { preparedQuery } from './fast-tx.js';
 import { stringify } from 'csv-stringify';
 import { RayonError } from './errors.js';
+import { assertPageDepth } from './bounds.js';
 import { localDate } from './time.js';
 import { CATALOG_COLUMNS, exportCells } from './catalog-csv.js';
 
@@ -148,6 +149,7 @@ export async function catalogPage(
 function checkPaging(page: number, limit: number): void {
   if (!Number.isInteger(page) || page < 1) throw new RayonError('VALIDATION_ERROR', 'page must be a whole number ≥ 1', { details: [{ where: 'page', message: 'must be ≥ 1' }] });
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RayonError('VALIDATION_ERROR', 'limit must be between 1 and 1000', { details: [{ where: 'limit', message: 'must be 1-1000' }] });
+  assertPageDepth(page, limit);
 }
 
 export interface CatalogFilter {

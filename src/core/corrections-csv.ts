@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { RayonError, type FieldError } from './errors.js';
 import { readCsvTable } from './csv-input.js';
+import { pointsAmountProblem } from './bounds.js';
 import type { CorrectionFile, CorrectionLine } from './corrections.js';
 import { USER_ID_RE } from './users.js';
 
@@ -19,8 +20,8 @@ export function parseCorrectionsCsv(buf: Buffer, fileName: string): CorrectionFi
     const before = errors.length;
     if (!USER_ID_RE.test(values.user_id)) errors.push({ where: at('user_id'), message: 'must be a user id (1-64 of A-Z a-z 0-9 _ . -)' });
     const amount = /^[+-]?\d+$/.test(values.amount) ? Number(values.amount) : NaN;
-    if (!Number.isSafeInteger(amount)) errors.push({ where: at('amount'), message: `must be a whole number of points, got ${JSON.stringify(values.amount)}` });
-    else if (amount === 0) errors.push({ where: at('amount'), message: 'must not be zero' });
+    const amountProblem = Number.isInteger(amount) ? pointsAmountProblem(amount) : `must be a whole number of points, got ${JSON.stringify(values.amount)}`;
+    if (amountProblem) errors.push({ where: at('amount'), message: amountProblem });
     if (!values.reason) errors.push({ where: at('reason'), message: 'is required' });
     if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(values.ref)) errors.push({ where: at('ref'), message: 'is required: 1-100 of A-Z a-z 0-9 _ . : -' });
     else if (refs.has(values.ref)) errors.push({ where: at('ref'), message: `duplicate ref, already on line ${refs.get(values.ref)}` });

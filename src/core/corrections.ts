@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { RayonError, type FieldError } from './errors.js';
 import { audit } from './audit.js';
+import { assertPointsAmount } from './bounds.js';
 import { credit, debit, lockAccount, type Account } from './ledger.js';
 import { scaleAt } from './scale.js';
 import { localDate } from './time.js';
@@ -74,7 +75,7 @@ export interface AdjustResult extends AppliedLine {
 
 /** A one-off manual adjustment (positive or negative), as its own batch, audited. */
 export async function adjustPoints(db: Knex, input: AdjustInput, opts: { now: Date; actor: string }): Promise<AdjustResult> {
-  if (!Number.isInteger(input.amount) || input.amount === 0) throw new RayonError('VALIDATION_ERROR', 'amount must be a non-zero whole number');
+  assertPointsAmount(input.amount, 'amount');
   if (!input.reason?.trim()) throw new RayonError('VALIDATION_ERROR', '--reason is required');
   const batchId = newBatchId();
   return db.transaction(async (trx) => {

@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import { RayonError, validationError } from './errors.js';
 import { assertActive, credit, lockAccount, normaliseTx, type Account, type TxRow } from './ledger.js';
 import { award, bonusOf, cachedScaleVersion, scaleAt } from './scale.js';
-import { ACTION_TYPE_RE, capExceeded, referenceIdProblem } from './caps.js';
+import { ACTION_TYPE_RE, capExceeded } from './caps.js';
+import { normaliseReference, referenceIdProblem } from './text.js';
 import { localDate } from './time.js';
 import { audit } from './audit.js';
 import { auditable } from './daily.js';
@@ -12,7 +13,8 @@ import { auditable } from './daily.js';
  * validation, user found, replay (a retried earn answers its first result, whatever happened
  * since), suspended, territory, action known in the scale in force, who may report it, caps.
  * The balance row lock serialises a user's earns, so cap counts read under it are exact; the
- * unique key `earn:<user>:<action>:<reference_id>` makes the credit happen once.
+ * unique key `earn:<user>:<action>:<reference_id>` makes the credit happen once, with the
+ * reference normalised first (text.ts), so spellings that look alike are one reference.
  */
 
 export interface EarnResult {
@@ -32,14 +34,16 @@ export interface EarnOptions {
 
 type Outcome = { result: EarnResult } | { refusal: RayonError };
 
-export async function earn(db: Knex, userId: string, actionType: string, referenceId: string, now: Date, opts: EarnOptions = {}): Promise<EarnResult> {
+export async function earn(db: Knex, userId: string, actionType: string, rawReferenceId: string, now: Date, opts: EarnOptions = {}): Promise<EarnResult> {
   const problems = [];
   if (typeof actionType !== 'string' || !ACTION_TYPE_RE.test(actionType)) {
     problems.push({ where: 'action_type', message: 'must be 1-64 characters of a-z 0-9 _, starting with a letter' });
   }
-  const refProblem = referenceIdProblem(referenceId);
+  const refProblem = referenceIdProblem(rawReferenceId);
   if (refProblem) problems.push({ where: 'reference_id', message: refProblem });
   if (problems.length) throw validationError(`invalid earn: ${problems.map((p) => `${p.where} ${p.message}`).join('; ')}`, problems);
+  // From here on only the normalised form exists: the key, the replay, the caps, the refusal record.
+  const referenceId = normaliseReference(rawReferenceId);
 
   const outcome: Outcome = await db.transaction(async (trx) => {
     const account = await lockAccount(trx, userId);

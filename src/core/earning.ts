@@ -6,4 +6,5 @@
 export { collectDaily, dailyBatchStats, streakStatus, type CollectResult, type StreakStatus } from './daily.js';
 export { earn, type EarnOptions, type EarnResult } from './earn.js';
 export { streakTransition, effectiveStreak, m100ForDay, dailyAward, type StreakState, type StreakRules } from './streak.js';
-export { capExceeded, referenceIdProblem } from './caps.js';
+export { capExceeded } from './caps.js';
+export { normaliseReference, foldReference, referenceIdProblem } from './text.js';

@@ -69,7 +69,8 @@ const UNAVAILABLE_NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND'
 
 /**
  * Map an error surfacing from the database to its business meaning: a CHECK on a balance is
- * INSUFFICIENT_BALANCE, a CHECK on stock is OUT_OF_STOCK, a dead server is UNAVAILABLE.
+ * INSUFFICIENT_BALANCE, a CHECK on stock is OUT_OF_STOCK, an integer out of range is
+ * VALIDATION_ERROR, a dead server is UNAVAILABLE.
  * Anything else is returned as is.
  */
 export function mapDbError(err: unknown): unknown {
@@ -84,6 +85,10 @@ export function mapDbError(err: unknown): unknown {
     if (c.includes('stock') || c.includes('units')) {
       return new RayonError('OUT_OF_STOCK', 'no unit of this reward is left', { cause: err });
     }
+  }
+  if (e.code === '22003') {
+    // A figure past an integer column's range that no earlier check caught: the input's fault.
+    return new RayonError('VALIDATION_ERROR', 'a number is out of range for the ledger (points are at most 2147483647)', { cause: err });
   }
   if (e.code && (UNAVAILABLE_PG_CODES.has(e.code) || UNAVAILABLE_NET_CODES.has(e.code))) {
     return new RayonError('UNAVAILABLE', 'the database is unavailable or saturated; retry shortly', { cause: err });

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { notFound, validationError } from './errors.js';
 import type { TxType } from './ledger.js';
+import { assertPageDepth } from './bounds.js';
 
 export const TX_TYPES: readonly TxType[] = ['daily', 'earn', 'adjustment', 'redeem', 'refund', 'expire', 'fraud_void', 'fraud_restore', 'revert'];
 
@@ -26,7 +27,7 @@ export interface HistoryItem {
   reverted: boolean;
 }
 
-/** A user's transactions, newest first, ties by id (SPEC pagination: page from 1, limit ≤ 100). */
+/** A user's transactions, newest first, ties by id (SPEC pagination: page from 1, limit ≤ 100, page × limit ≤ 10,000). */
 export async function pointsHistory(
   db: Knex,
   userId: string,
@@ -36,6 +37,7 @@ export async function pointsHistory(
   const limit = opts.limit ?? 20;
   if (!Number.isInteger(page) || page < 1) throw validationError('page must be an integer ≥ 1');
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw validationError('limit must be an integer from 1 to 100');
+  assertPageDepth(page, limit);
   if (opts.type !== undefined && !TX_TYPES.includes(opts.type as TxType)) {
     throw validationError(`type must be one of ${TX_TYPES.join(', ')}`);
   }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { RayonError, notFound } from './errors.js';
+import { RayonError, notFound, validationError } from './errors.js';
+import { POINTS_MAX } from './bounds.js';
 import { allocateFifo, type Allocation } from './fifo.js';
 import { localDate, lotExpiry } from './time.js';
 import { raiseStatus, type ScaleVersion } from './scale.js';
@@ -152,6 +153,10 @@ export async function credit(trx: Knex.Transaction, account: Account, spec: Cred
 
   const expiresAt = spec.expiresAt ?? lotExpiry(spec.now, account.timezone, spec.scale.document.expiry_days);
   const lifetime = account.lifetime + (spec.earning ? spec.amount : 0);
+  if (account.balance + spec.amount > POINTS_MAX || lifetime > POINTS_MAX) {
+    const problem = `would take user ${account.userId}'s ${lifetime > POINTS_MAX ? 'lifetime points' : 'balance'} beyond ${POINTS_MAX} (the ledger's integer range)`;
+    throw validationError(`amount ${spec.amount} ${problem}`, [{ where: 'amount', message: problem }]);
+  }
   // Status rises with lifetime points and never goes down by itself.
   const status = raiseStatus(account.status, lifetime, spec.scale.document.statuses);
   const fields = spec.fields ?? {};

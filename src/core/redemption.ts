@@ -4,6 +4,7 @@ import { RayonError, mapDbError, notFound } from './errors.js';
 import { audit } from './audit.js';
 import { assertActive, credit, debit, lockAccount } from './ledger.js';
 import { scaleAt } from './scale.js';
+import { assertPageDepth } from './bounds.js';
 import { localDate, recreditExpiry } from './time.js';
 
 /**
@@ -282,9 +283,7 @@ export async function listRedemptions(db: Knex, f: { status?: string; userId?: s
   if (f.status && !['pending', 'fulfilled', 'rejected'].includes(f.status)) {
     throw new RayonError('VALIDATION_ERROR', `status must be pending, fulfilled or rejected, got ${JSON.stringify(f.status)}`, { details: [{ where: 'status', message: 'must be pending, fulfilled or rejected' }] });
   }
-  if (!Number.isInteger(f.page) || f.page < 1 || !Number.isInteger(f.limit) || f.limit < 1 || f.limit > 1000) {
-    throw new RayonError('VALIDATION_ERROR', 'page must be ≥ 1 and limit between 1 and 1000');
-  }
+  checkRedemptionPage(f.page, f.limit);
   const base = () => {
     const q = db('reward_redemptions as x');
     if (f.status) q.where('x.status', f.status);
@@ -309,8 +308,16 @@ export async function listRedemptions(db: Knex, f: { status?: string; userId?: s
   return { items, page: f.page, limit: f.limit, total: Number(n) };
 }
 
-/** A user's redemptions, newest first (the app's rewards history). */
+function checkRedemptionPage(page: number, limit: number): void {
+  if (!Number.isInteger(page) || page < 1 || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new RayonError('VALIDATION_ERROR', 'page must be ≥ 1 and limit between 1 and 1000');
+  }
+  assertPageDepth(page, limit);
+}
+
+/** A user's redemptions, newest first (the app's rewards history). Paging is checked before the user is looked up. */
 export async function userRedemptions(db: Knex, userId: string, p: { page: number; limit: number }) {
+  checkRedemptionPage(p.page, p.limit);
   const u = await db('users').select('id').where({ id: userId }).first();
   if (!u) throw notFound('user', userId);
   return listRedemptions(db, { userId, page: p.page, limit: p.limit });

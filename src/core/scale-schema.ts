@@ -1,16 +1,34 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FieldError } from './errors.js';
 import { validationError } from './errors.js';
+import { POINTS_MAX } from './bounds.js';
 import type { ScaleDocument } from './scale.js';
 
 /**
  * The published JSON Schema of a scale document (SPEC "Scale"), plus the rules a JSON Schema
  * cannot say (steps ordered by day, thresholds ordered, at most two decimals). Every problem is
- * reported with its path, e.g. `actions.listing_created.points`.
+ * reported with its path, e.g. `actions.listing_created.points`. Its ceilings make an award
+ * that overflows the ledger impossible, and a user_reportable action must carry a cap.
  */
 
 const nonNegInt = { type: 'integer', minimum: 0 } as const;
 const posInt = { type: 'integer', minimum: 1 } as const;
+
+/**
+ * Ceilings that keep every figure inside the ledger's integer columns (POINTS_MAX): the largest
+ * award, floor(points × m100 × (100 + bonus) / 10000) at the ceilings, is
+ * 1,000,000 × 10,000 × 1,100 / 10,000 = 1,100,000,000 points, which fits (a unit test pins it).
+ */
+export const SCALE_LIMITS = {
+  /** base_points and an action's points. */
+  points: 1_000_000,
+  multiplier: 100,
+  earnBonusPct: 1000,
+  /** daily_cap and lifetime_cap: earns counted, not points. */
+  cap: 1_000_000,
+  minLifetimePoints: POINTS_MAX,
+  expiryDays: 36_500,
+} as const;
 
 export const SCALE_JSON_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -25,7 +43,7 @@ export const SCALE_JSON_SCHEMA = {
       additionalProperties: false,
       required: ['base_points', 'multipliers', 'joker_every_days', 'max_jokers'],
       properties: {
-        base_points: { ...posInt, maximum: 1_000_000 },
+        base_points: { ...posInt, maximum: SCALE_LIMITS.points },
         multipliers: {
           type: 'array',
           minItems: 1,
@@ -36,7 +54,7 @@ export const SCALE_JSON_SCHEMA = {
             properties: {
               from_day: { ...posInt, maximum: 100_000 },
               // Below 1 would make an award a penalty (and could floor to 0 points).
-              multiplier: { type: 'number', minimum: 1, maximum: 100 },
+              multiplier: { type: 'number', minimum: 1, maximum: SCALE_LIMITS.multiplier },
             },
           },
         },
@@ -52,14 +70,23 @@ export const SCALE_JSON_SCHEMA = {
         additionalProperties: false,
         required: ['points'],
         properties: {
-          points: { ...posInt, maximum: 1_000_000 },
-          daily_cap: posInt,
-          lifetime_cap: posInt,
+          points: { ...posInt, maximum: SCALE_LIMITS.points },
+          daily_cap: { ...posInt, maximum: SCALE_LIMITS.cap },
+          lifetime_cap: { ...posInt, maximum: SCALE_LIMITS.cap },
           user_reportable: { type: 'boolean' },
+        },
+        // An action users report themselves must be capped: otherwise a user token could earn
+        // without limit by inventing references.
+        if: { required: ['user_reportable'], properties: { user_reportable: { const: true } } },
+        then: {
+          anyOf: [
+            { properties: { daily_cap: { type: 'integer' } }, required: ['daily_cap'] },
+            { properties: { lifetime_cap: { type: 'integer' } }, required: ['lifetime_cap'] },
+          ],
         },
       },
     },
-    expiry_days: { ...posInt, maximum: 36_500 },
+    expiry_days: { ...posInt, maximum: SCALE_LIMITS.expiryDays },
     statuses: {
       type: 'array',
       minItems: 1,
@@ -69,8 +96,8 @@ export const SCALE_JSON_SCHEMA = {
         required: ['code', 'min_lifetime_points', 'earn_bonus_pct'],
         properties: {
           code: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,31}$' },
-          min_lifetime_points: nonNegInt,
-          earn_bonus_pct: { ...nonNegInt, maximum: 1000 },
+          min_lifetime_points: { ...nonNegInt, maximum: SCALE_LIMITS.minLifetimePoints },
+          earn_bonus_pct: { ...nonNegInt, maximum: SCALE_LIMITS.earnBonusPct },
         },
       },
     },
@@ -95,6 +122,9 @@ function ajvError(e: ErrorObject): FieldError {
   const base = pointerToPath(e.instancePath);
   const join = (key: string) => (base === '(document)' ? key : `${base}.${key}`);
   switch (e.keyword) {
+    case 'if':
+      // The only conditional: a user_reportable action without a cap.
+      return { where: base, message: 'a user_reportable action needs a daily_cap or a lifetime_cap' };
     case 'additionalProperties':
       return { where: join(String(e.params.additionalProperty)), message: 'unknown key' };
     case 'required':
@@ -140,7 +170,8 @@ function semanticErrors(doc: ScaleDocument): FieldError[] {
 
 /** Every problem of a candidate scale document, with its path; empty when valid. */
 export function scaleErrors(doc: unknown): FieldError[] {
-  if (!validate(doc)) return (validate.errors ?? []).map(ajvError);
+  // The branches of the user_reportable conditional are summed up by its own error ('if').
+  if (!validate(doc)) return (validate.errors ?? []).filter((e) => !e.schemaPath.includes('/then/')).map(ajvError);
   return semanticErrors(doc as unknown as ScaleDocument);
 }
 

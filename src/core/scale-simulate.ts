@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import { validationError } from './errors.js';
 import { award, bonusOf, listScaleVersions, raiseStatus, statusFor, versionInForce, type ScaleDocument } from './scale.js';
 import { assertValidScale } from './scale-schema.js';
-import { capExceeded, referenceIdProblem } from './caps.js';
+import { capExceeded } from './caps.js';
+import { normaliseReference, referenceIdProblem } from './text.js';
 import { m100ForDay, NEW_STREAK, streakTransition, type StreakState } from './streak.js';
 import { isIsoDate } from './time.js';
 
@@ -251,7 +252,7 @@ function replayUser(p: ScaleDocument, data: ChunkData, userId: string, from: str
       if (real) actualLifetime += real.points;
       let points = 0;
       const def = p.actions[action];
-      const refKey = `${action}\u0000${e.reference_id}`;
+      const refKey = `${action}\u0000${normaliseReference(e.reference_id ?? '')}`;
       const dayKey = `${action}\u0000${e.local_date}`;
       if (def && !credited.has(refKey) && referenceIdProblem(e.reference_id) === null) {
         if (!capExceeded(def, { today: perDay.get(dayKey) ?? 0, ever: ever.get(action) ?? 0 })) {

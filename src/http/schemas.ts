@@ -3,9 +3,14 @@
  * types), serialise answers (only the listed fields leave the server) and generate the OpenAPI
  * document, so the three cannot drift apart.
  */
+import { MAX_PAGE_DEPTH } from '../core/bounds.js';
+import { REFERENCE_ID_MAX, REFERENCE_ID_RAW_MAX } from '../core/text.js';
 
 const userId = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'user id; defaults to the token subject for a user token' } as const;
-const page = { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1, description: 'page number, from 1' } as const;
+const page = {
+  type: 'integer', minimum: 1, maximum: 1_000_000, default: 1,
+  description: `page number, from 1; page × limit at most ${MAX_PAGE_DEPTH} (deeper is VALIDATION_ERROR)`,
+} as const;
 const limit = { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'items per page, at most 100' } as const;
 const instant = { type: 'string', description: 'ISO 8601 UTC instant' } as const;
 const nullable = <T extends Record<string, unknown>>(s: T) => ({ ...s, type: [s.type as string, 'null'] });
@@ -138,7 +143,12 @@ export const ROUTES: RouteSchema[] = [
       {
         user_id: userId,
         action_type: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' },
-        reference_id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
+        // The core normalises it (NFKC, invisible characters removed) and then allows 1-128
+        // characters: the raw text may be longer by the invisible characters it carries.
+        reference_id: {
+          type: 'string', minLength: 1, maxLength: REFERENCE_ID_RAW_MAX, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$',
+          description: `1-${REFERENCE_ID_MAX} printable characters once normalised (NFKC, zero-width and bidi characters removed)`,
+        },
       },
       ['action_type', 'reference_id'],
     ),

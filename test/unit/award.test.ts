@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { award, raiseStatus, statusFor, toM100, versionInForce, type ScaleStatus } from '../../src/core/scale.js';
-import { capExceeded, referenceIdProblem } from '../../src/core/caps.js';
+import { capExceeded } from '../../src/core/caps.js';
+import { referenceIdProblem } from '../../src/core/text.js';
 import { dailyAward } from '../../src/core/streak.js';
 import { localDate } from '../../src/core/time.js';
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { assertValidScale, parseScaleJson, pointerToPath, scaleErrors } from '../../src/core/scale-schema.js';
+import { assertValidScale, parseScaleJson, pointerToPath, SCALE_JSON_SCHEMA, scaleErrors } from '../../src/core/scale-schema.js';
+import { POINTS_MAX } from '../../src/core/bounds.js';
+import { award, toM100 } from '../../src/core/scale.js';
 import { applyAssignments, diffScales, formatChange, parseAssignment, parsePath } from '../../src/core/scale-edit.js';
 import { RayonError } from '../../src/core/errors.js';
 import type { ScaleDocument } from '../../src/core/scale.js';
@@ -109,5 +111,51 @@ describe('scale set and diff', () => {
       '+ actions.new_one.points: 1',
     ]);
     expect(diffScales(DEFAULT, clone())).toEqual([]);
+  });
+});
+
+describe('scale schema bounds', () => {
+  it('refuses a user_reportable action with neither daily_cap nor lifetime_cap, naming its path', () => {
+    const d = clone();
+    d.actions.photo_added = { points: 5, user_reportable: true };
+    d.actions.shared_post = { points: 5, user_reportable: true, lifetime_cap: 2 };
+    d.actions.platform_only = { points: 5, user_reportable: false };
+    expect(scaleErrors(d)).toEqual([{ where: 'actions.photo_added', message: 'a user_reportable action needs a daily_cap or a lifetime_cap' }]);
+    expect(() => assertValidScale(d)).toThrow(/invalid scale: 1 problem/);
+    // `scale set` builds its document the same way and validates it with the same schema.
+    const set = applyAssignments(DEFAULT, [parseAssignment('actions.photo_added={"points":5,"user_reportable":true}')]);
+    expect(scaleErrors(set).map((e) => e.where)).toEqual(['actions.photo_added']);
+  });
+
+  it('makes an award that overflows the ledger impossible: the largest award the ceilings allow fits', () => {
+    const props = SCALE_JSON_SCHEMA.properties;
+    const maxBase = props.daily.properties.base_points.maximum;
+    const maxActionPoints = props.actions.additionalProperties.properties.points.maximum;
+    const maxMultiplier = props.daily.properties.multipliers.items.properties.multiplier.maximum;
+    const maxBonus = props.statuses.items.properties.earn_bonus_pct.maximum;
+    const d = clone();
+    d.daily.base_points = maxBase;
+    d.daily.multipliers = [{ from_day: 1, multiplier: 1 }, { from_day: 2, multiplier: maxMultiplier }];
+    d.actions.listing_created.points = maxActionPoints;
+    d.statuses[2].earn_bonus_pct = maxBonus;
+    d.statuses[2].min_lifetime_points = POINTS_MAX;
+    expect(scaleErrors(d)).toEqual([]);
+    const largest = Math.max(award(maxBase, toM100(maxMultiplier), maxBonus), award(maxActionPoints, 100, maxBonus));
+    expect(largest).toBe(1_100_000_000);
+    expect(largest).toBeLessThanOrEqual(POINTS_MAX);
+
+    const over = structuredClone(d);
+    over.daily.base_points = maxBase + 1;
+    over.daily.multipliers[1].multiplier = maxMultiplier + 1;
+    over.actions.listing_created.points = maxActionPoints + 1;
+    over.statuses[2].earn_bonus_pct = maxBonus + 1;
+    over.statuses[2].min_lifetime_points = 3_000_000_000;
+    over.actions.review_posted.daily_cap = 3_000_000_000;
+    over.actions.profile_completed.lifetime_cap = 3_000_000_000;
+    over.expiry_days = 3_000_000_000;
+    expect(scaleErrors(over).map((e) => e.where).sort()).toEqual([
+      'actions.listing_created.points', 'actions.profile_completed.lifetime_cap', 'actions.review_posted.daily_cap',
+      'daily.base_points', 'daily.multipliers[1].multiplier', 'expiry_days', 'statuses[2].earn_bonus_pct', 'statuses[2].min_lifetime_points',
+    ]);
   });
 });

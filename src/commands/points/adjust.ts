@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
 import { adjustPoints } from '../../core/corrections.js';
+import { assertPointsAmount } from '../../core/bounds.js';
 
 export function registerPointsAdjust(points: Command): void {
   examples(
@@ -15,6 +16,7 @@ export function registerPointsAdjust(points: Command): void {
       .action(
         action(async (ctx, { args, opts }) => {
           const amount = parseIntStrict(args[1], 'amount');
+          assertPointsAmount(amount, 'amount'); // before a connection is even opened
           const r = await adjustPoints(
             (await ctx.db()).knex,
             { userId: args[0], amount, reason: opts.reason, ticket: opts.ticket ?? null, clamp: Boolean(opts.clamp) },

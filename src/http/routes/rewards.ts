@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { catalogPageJson } from '../../core/catalog.js';
 import { getUser } from '../../core/users.js';
 import { RayonError } from '../../core/errors.js';
+import { assertPageDepth } from '../../core/bounds.js';
 import { maskVoucherCode, redeem, redeemFingerprint, userRedemptions } from '../../core/redemption.js';
 import { actorOf, iso, seesVoucherCodes, targetUser } from '../guard.js';
 
@@ -36,6 +37,7 @@ export function registerRewardsRoutes(app: FastifyInstance, ctx: AppCtx): void {
     const p = req.principal as Principal;
     const q = req.query as Q;
     await ctx.limit('catalog', p.sub);
+    assertPageDepth(q.page as number, q.limit as number); // validation before the user is looked up
     let territory = q.territory_id as string | undefined;
     if (!territory) {
       // A user token browses its own territory by default; systems must say which one.
