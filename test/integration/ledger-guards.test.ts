@@ -3,11 +3,15 @@ import type { Knex } from 'knex';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
 import { give, ledgerCounts, rejection } from '../helpers/ledger-setup.js';
+import { credit, lockAccount } from '../../src/core/ledger.js';
+import { scaleAt } from '../../src/core/scale.js';
+import { verifyLedger } from '../../src/core/verify.js';
 import * as guards from '../../migrations/20261203000080_ledger_guards.js';
 
 /**
  * Migration 20261203000080 (any database, as the owner): idempotency keys are insert-only and a
- * ledger key is unique per user in the ledger itself.
+ * ledger key is unique per user in the ledger itself; and `ledger verify` fails on a ledger row
+ * that has no audit row when the audit rule says it needs one.
  */
 
 let t: TestDb;
@@ -83,3 +87,46 @@ describe('idempotency keys are insert-only, even for the owner', () => {
   });
 });
 
+describe('ledger verify: every ledger row has an audit row or a reason not to', () => {
+  it('a clean ledger: every row audited', async () => {
+    const v = await verifyLedger(t.db.knex);
+    expect(v.ok).toBe(true);
+    expect(v.checks.find((c) => c.name === 'ledger_rows_audited')).toMatchObject({ problems: 0 });
+    expect(v.audit).toEqual([{ type: 'adjustment', rows: 2, audited: 2, self: 0, inline_expiry: 0, legacy_expiry: 0, missing: 0 }]);
+  });
+
+  it('an operator credit without its audit row, or a "user" row acting on someone else, fails the check (exit 5 for the CLI)', async () => {
+    await rolledBack(async (trx) => {
+      const scale = await scaleAt(trx, '2026-11-25');
+      const opRow = await credit(trx, await lockAccount(trx, 'g1'), {
+        type: 'adjustment', amount: 7, now: NOW, key: 'adjust:unaudited', earning: true, scale, fields: { actor: 'ops' },
+      });
+      // An earn recorded as a user's own, but on another user's account: not exempt.
+      const foreign = await credit(trx, await lockAccount(trx, 'g2'), {
+        type: 'earn', amount: 10, now: NOW, key: 'earn:g2:review_posted:x', earning: true, scale,
+        fields: { action_type: 'review_posted', reference_id: 'x', actor: 'user:g1' },
+      });
+      // A user's own earn is exempt: the ledger row and its key are the record.
+      await credit(trx, await lockAccount(trx, 'g2'), {
+        type: 'earn', amount: 10, now: NOW, key: 'earn:g2:review_posted:y', earning: true, scale,
+        fields: { action_type: 'review_posted', reference_id: 'y', actor: 'user:g2' },
+      });
+      const v = await verifyLedger(trx);
+      expect(v.ok).toBe(false);
+      expect(v.checks.filter((c) => c.problems > 0).map((c) => c.name)).toEqual(['ledger_rows_audited']);
+      const byId = [...v.discrepancies].sort((a, b) => Number(a.detail.transaction_id) - Number(b.detail.transaction_id));
+      expect(byId).toEqual([
+        { check: 'ledger_rows_audited', user_id: 'g1', detail: { transaction_id: opRow.transaction.id, type: 'adjustment', actor: 'ops' } },
+        { check: 'ledger_rows_audited', user_id: 'g2', detail: { transaction_id: foreign.transaction.id, type: 'earn', actor: 'user:g1' } },
+      ]);
+      expect(v.audit).toEqual([
+        { type: 'adjustment', rows: 3, audited: 2, self: 0, inline_expiry: 0, legacy_expiry: 0, missing: 1 },
+        { type: 'earn', rows: 2, audited: 0, self: 1, inline_expiry: 0, legacy_expiry: 0, missing: 1 },
+      ]);
+      // Per user, too.
+      expect((await verifyLedger(trx, { userId: 'g1' })).audit).toEqual([
+        { type: 'adjustment', rows: 2, audited: 1, self: 0, inline_expiry: 0, legacy_expiry: 0, missing: 1 },
+      ]);
+    });
+  });
+});
