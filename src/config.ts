@@ -69,3 +69,22 @@ function safeUserName(): string {
     return 'unknown';
   }
 }
+
+/**
+ * A secret named on the command line by its environment variable (`--password-env VAR`): read
+ * here, the configuration layer, so it never sits in argv or shell history. Never printed.
+ */
+export function secretFromEnv(option: string, name: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) {
+    throw new RayonError('VALIDATION_ERROR', `${option} must name an environment variable (letters, digits, _), got ${JSON.stringify(name)}`, {
+      details: [{ where: option, message: 'not an environment variable name' }],
+    });
+  }
+  const value = env[name];
+  if (!value) {
+    throw new RayonError('VALIDATION_ERROR', `${option} ${name}: the environment variable ${name} is not set or empty`, {
+      details: [{ where: option, message: `${name} is not set` }],
+    });
+  }
+  return value;
+}

@@ -196,7 +196,7 @@ async function plan(db: Knex, q: Query, r: StateRow | undefined, userId: string,
       points, lifetime, status, now, user_id: userId, row_version: r.row_version, territory_code: r.territory_code, beta: r.beta, state: r.state,
       day, expires_at: expiryOf(day, now, r.timezone, doc.expiry_days), key: `daily:${userId}:${day}`,
       streak_day: t.streakDay, m100, jokers_used: t.jokersUsed, bonus_pct: bonusPct, scale_version: scale.version, actor: actor ?? null,
-      current_streak: n.current, max_streak: n.max, last_check_in: n.lastCheckIn, jokers_available: n.jokers, audited: auditable(actor),
+      current_streak: n.current, max_streak: n.max, last_check_in: n.lastCheckIn, jokers_available: n.jokers, audited: auditable(actor, userId),
     },
     answer: (transactionId, balanceAfter) => ({
       transaction_id: transactionId,
@@ -209,10 +209,14 @@ async function plan(db: Knex, q: Query, r: StateRow | undefined, userId: string,
   };
 }
 
-/** The version guard already refuses a second collection; the key is the backstop. */
+/**
+ * The version guard already refuses a second collection; the key is the backstop, unique in the
+ * ledger itself and in idempotency_keys (whichever insert of the statement meets it first).
+ */
+const KEY_CONSTRAINTS = new Set(['points_transactions_user_key_unique', 'idempotency_keys_pkey']);
 function keyClash(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string } | undefined;
-  return e?.code === '23505' && e.constraint === 'idempotency_keys_pkey';
+  return e?.code === '23505' && KEY_CONSTRAINTS.has(e.constraint ?? '');
 }
 
 /**
@@ -508,10 +512,11 @@ function expiryOf(day: string, now: Date, tz: string, days: number): Date {
 
 /**
  * SPEC "Audit": mutations by a service or admin token (or any named operator) write an audit
- * row; a user acting on their own account (`user:<id>`) is recorded by the ledger row's actor.
+ * row; a user acting on their own account (`user:<that id>`) is recorded by the ledger row's
+ * actor and idempotency key. `ledger verify` checks the same rule (verify-audit.ts).
  */
-export function auditable(actor: string | undefined): boolean {
-  return Boolean(actor) && !actor!.startsWith('user:');
+export function auditable(actor: string | undefined, userId: string): boolean {
+  return Boolean(actor) && actor !== `user:${userId}`;
 }
 
 function toAccount(r: StateRow): Account {

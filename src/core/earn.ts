@@ -92,7 +92,7 @@ export async function earn(db: Knex, userId: string, actionType: string, rawRefe
       type: 'earn', amount: points, now, key, earning: true, scale,
       fields: { action_type: actionType, reference_id: referenceId, m100: 100, bonus_pct: bonusPct, scale_version: scale.version, actor: opts.actor ?? null },
     });
-    if (auditable(opts.actor)) {
+    if (auditable(opts.actor, userId)) {
       await audit(trx, {
         actor: opts.actor!, action: 'points.earn', target: userId, at: now,
         details: { transaction_id: r.transaction.id, action_type: actionType, reference_id: referenceId, points },

@@ -56,23 +56,23 @@ export async function expirePoints(db: Knex, opts: ExpiryOptions): Promise<Expir
         let points = 0;
         let lots = 0;
         let touched = 0;
+        // The batch's audit row names every row it wrote: `ledger verify` finds each one's record.
+        const transactionIds: number[] = [];
         for (const userId of users) {
           const account = await lockAccount(trx, userId);
-          const { n } = (await trx('points_lots')
-            .where({ user_id: userId })
-            .andWhere('remaining', '>', 0)
-            .andWhere('expires_at', '<=', opts.asOf)
-            .count({ n: '*' })
-            .first()) as { n: number };
-          const expired = await expireDueLots(trx, account, opts.asOf);
-          if (expired > 0) {
+          const expired = await expireDueLots(trx, account, opts.asOf, opts.actor);
+          if (expired.transactionId !== null) {
             touched++;
-            points += expired;
-            lots += Number(n);
+            points += expired.points;
+            lots += expired.lots;
+            transactionIds.push(expired.transactionId);
           }
         }
         if (points > 0) {
-          await audit(trx, { actor: opts.actor, action: 'points.expire', target: null, at: opts.now, details: { as_of: opts.asOf.toISOString(), users: touched, points, lots } });
+          await audit(trx, {
+            actor: opts.actor, action: 'points.expire', target: null, at: opts.now,
+            details: { as_of: opts.asOf.toISOString(), users: touched, points, lots, transaction_ids: transactionIds },
+          });
         }
         return { points, lots, touched };
       });

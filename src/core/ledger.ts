@@ -217,7 +217,7 @@ export async function debit(trx: Knex.Transaction, account: Account, spec: Debit
   const existing = await findByKey(trx, account.userId, spec.key);
   if (existing) return { ...replayResult(account, existing), allocations: [], shortfall: 0 };
 
-  await expireDueLots(trx, account, spec.now);
+  await expireDueLots(trx, account, spec.now, INLINE_EXPIRY_ACTOR);
   const lotsQuery = trx('points_lots')
     .select('id', 'remaining', 'expires_at')
     .where({ user_id: account.userId })
@@ -282,25 +282,39 @@ async function writeDebit(
 }
 
 /**
- * Expire the locked user's lots whose expiry instant has passed: one `expire` transaction
- * covering all of them, with an allocation per lot. Returns the points expired.
+ * The actor of the `expire` rows a debit writes when it first expires the user's due lots. Those
+ * rows carry their attribution themselves and have no audit row: the debit that caused them is
+ * audited (or is a user's own, see `auditable`), and the expiry rule decided them, not a person.
  */
-export async function expireDueLots(trx: Knex.Transaction, account: Account, asOf: Date): Promise<number> {
+export const INLINE_EXPIRY_ACTOR = 'system:expiry';
+
+export interface ExpiredLots {
+  points: number;
+  lots: number;
+  /** The `expire` transaction written, null when nothing was due. */
+  transactionId: number | null;
+}
+
+/**
+ * Expire the locked user's lots whose expiry instant has passed: one `expire` transaction
+ * covering all of them, with an allocation per lot, attributed to `actor`.
+ */
+export async function expireDueLots(trx: Knex.Transaction, account: Account, asOf: Date, actor: string): Promise<ExpiredLots> {
   const due: Array<{ id: number; remaining: number }> = await trx('points_lots')
     .select('id', 'remaining')
     .where({ user_id: account.userId })
     .andWhere('remaining', '>', 0)
     .andWhere('expires_at', '<=', asOf)
     .orderBy('id');
-  if (due.length === 0) return 0;
+  if (due.length === 0) return { points: 0, lots: 0, transactionId: null };
   const total = due.reduce((s, l) => s + l.remaining, 0);
-  await writeDebit(
+  const r = await writeDebit(
     trx,
     account,
-    { type: 'expire', amount: total, now: asOf, key: `expire:${account.userId}:${due[0].id}` },
+    { type: 'expire', amount: total, now: asOf, key: `expire:${account.userId}:${due[0].id}`, fields: { actor } },
     due.map((l) => ({ lotId: l.id, points: l.remaining })),
   );
-  return total;
+  return { points: total, lots: due.length, transactionId: r.transaction.id };
 }
 
 function applyResult(account: Account, row: { tx: TxRow | string; balance: number; lifetime_points: number; status: string }): PostResult {

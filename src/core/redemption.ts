@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { RayonError, mapDbError, notFound } from './errors.js';
 import { audit } from './audit.js';
+import { auditable } from './daily.js';
 import { assertActive, credit, debit, lockAccount } from './ledger.js';
 import { scaleAt } from './scale.js';
 import { assertPageDepth } from './bounds.js';
@@ -154,8 +155,10 @@ async function redeemIn(trx: Knex.Transaction, userId: string, rewardId: number,
      returning id, reward_id, status, points_spent, voucher_code, created_at`,
     [id, userId, rewardId, reward.cost, instant ? 'fulfilled' : 'pending', instant ? voucherCode() : null, account.territoryCode, d!.transaction.id, now, instant ? now : null],
   );
-  if (actor) {
-    await audit(trx, { actor, action: 'redemption.redeem', target: `redemption:${id}`, at: now, details: { user_id: userId, reward_id: rewardId, sku: reward.sku, points: reward.cost } });
+  // SPEC "Audit", the same rule as collections and earns: a user redeeming on their own account
+  // is recorded by the ledger row (actor, idempotency key) and the redemption row.
+  if (auditable(actor, userId)) {
+    await audit(trx, { actor: actor!, action: 'redemption.redeem', target: `redemption:${id}`, at: now, details: { user_id: userId, reward_id: rewardId, sku: reward.sku, points: reward.cost } });
   }
   return { redemption: toRedemption(rows[0]), balance: d!.balance };
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { auditCoverage, classifiedLedgerSql, type AuditCoverage } from './verify-audit.js';
 
 /**
  * `rayon ledger verify`: every invariant of the ledger, checked in SQL against the stored rows.
@@ -15,6 +16,8 @@ export interface VerifyResult {
   checks: Array<{ name: string; description: string; problems: number }>;
   discrepancies: Discrepancy[];
   users: number;
+  /** Ledger rows by type and audit record (see verify-audit.ts for the rule). */
+  audit: AuditCoverage[];
   ok: boolean;
 }
 
@@ -101,6 +104,12 @@ const CHECKS: Check[] = [
       where t.id is null ${f.replace(/\?user/g, 'k.user_id')}`,
   },
   {
+    name: 'ledger_rows_audited',
+    description: 'each ledger row has an audit row, or is one the audit rule exempts (a user on their own account, inline expiry)',
+    sql: (f) => `${classifiedLedgerSql(f.replace(/\?user/g, 't.user_id'))}
+      select user_id, transaction_id, type, actor from classified where audit = 'missing'`,
+  },
+  {
     name: 'user_has_balance_row',
     description: 'each user has a balance row',
     sql: (f) => `select u.id as user_id from users u left join points_balance b on b.user_id = u.id where b.user_id is null ${f.replace(/\?user/g, 'u.id')}`,
@@ -133,5 +142,6 @@ export async function verifyLedger(db: Knex, opts: { userId?: string; limit?: nu
   const users = opts.userId
     ? Number((await db('users').where({ id: opts.userId }).count({ n: '*' }).first())?.n ?? 0)
     : Number((await db('users').count({ n: '*' }).first())?.n ?? 0);
-  return { checks, discrepancies, users, ok: discrepancies.length === 0 };
+  const audit = await auditCoverage(db, opts.userId);
+  return { checks, discrepancies, users, audit, ok: discrepancies.length === 0 };
 }

@@ -1,11 +1,22 @@
 import type { Knex } from 'knex';
 import { adjustPoints } from '../../src/core/corrections.js';
 import { parseCorrectionsCsv } from '../../src/core/corrections-csv.js';
-import { readBalance } from '../../src/core/ledger.js';
+import { debit, readBalance, type Account, type DebitSpec } from '../../src/core/ledger.js';
+import { audit } from '../../src/core/audit.js';
 
 /** Give (or take) points to a user at a business instant, as a one-off adjustment batch. */
 export async function give(knex: Knex, userId: string, amount: number, now: string | Date, opts: { clamp?: boolean } = {}) {
   return adjustPoints(knex, { userId, amount, reason: 'test setup', clamp: opts.clamp }, { now: new Date(now), actor: 'test' });
+}
+
+/**
+ * A debit made straight through the ledger primitive, attributed and audited in the same
+ * transaction as every caller of it must (SPEC "Audit"; `ledger verify` checks it).
+ */
+export async function auditedDebit(trx: Knex.Transaction, account: Account, spec: DebitSpec) {
+  const r = await debit(trx, account, { ...spec, fields: { actor: 'test', ...spec.fields } });
+  if (r && !r.replay) await audit(trx, { actor: 'test', action: 'test.debit', target: account.userId, details: { transaction_id: r.transaction.id } });
+  return r;
 }
 
 /** A corrections file parsed from CSV lines (header included by the caller or added). */

@@ -3,11 +3,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createTestDb, describeMultiConnection, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
-import { correctionsFile, give, storedBalance } from '../helpers/ledger-setup.js';
+import { auditedDebit, correctionsFile, give, storedBalance } from '../helpers/ledger-setup.js';
 import { withDatabase } from '../helpers/global-setup.js';
 import { openDb, type Db } from '../../src/db/connect.js';
 import { migrateLatest, migrationStatus } from '../../src/db/migrate.js';
-import { debit, lockAccount } from '../../src/core/ledger.js';
+import { lockAccount } from '../../src/core/ledger.js';
 import { expirePoints } from '../../src/core/expiry.js';
 import { applyCorrections } from '../../src/core/corrections.js';
 import { verifyLedger } from '../../src/core/verify.js';
@@ -55,7 +55,7 @@ describeMultiConnection('concurrency on PostgreSQL (real parallel connections)',
         Array.from({ length: 50 }, (_, i) => () =>
           k.transaction(async (trx) => {
             const acc = await lockAccount(trx, 'p1');
-            return debit(trx, acc, { type: 'adjustment', amount, now: NOW, key: `race:p1:${i}` });
+            return auditedDebit(trx, acc, { type: 'adjustment', amount, now: NOW, key: `race:p1:${i}` });
           }),
         ),
       );
@@ -80,7 +80,7 @@ describeMultiConnection('concurrency on PostgreSQL (real parallel connections)',
       const initial = users.length * 160;
       const debits = users.flatMap((u) =>
         Array.from({ length: 4 }, (_, i) => () =>
-          k.transaction(async (trx) => debit(trx, await lockAccount(trx, u), { type: 'adjustment', amount: 20, now: NOW, key: `race:${u}:${i}` })),
+          k.transaction(async (trx) => auditedDebit(trx, await lockAccount(trx, u), { type: 'adjustment', amount: 20, now: NOW, key: `race:${u}:${i}` })),
         ),
       );
       const runs = [0, 1].map(() => () => expirePoints(k, { asOf: NOW, now: NOW, actor: 'cron', batchSize: 3 }));

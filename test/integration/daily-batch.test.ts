@@ -37,7 +37,7 @@ describePostgresOnly('daily collection batches', 'collections are batched only o
     const users = ids('b', 200);
     await makeUsers(k, users.map((id) => ({ id })));
     const before = { ...dailyBatchStats(k)! };
-    const results = (await all(users.map((u) => () => collectDaily(k, u, DAY)))) as Array<{ transaction_id: number; balance: number; points_awarded: number }>;
+    const results = (await all(users.map((u) => () => collectDaily(k, u, DAY, { actor: `user:${u}` })))) as Array<{ transaction_id: number; balance: number; points_awarded: number }>;
     const after = dailyBatchStats(k)!;
     // Written by batch statements, not by the one-at-a-time fallback: the first caller is a batch
     // of one while the others gather behind it; no batch failed.
@@ -80,7 +80,7 @@ describePostgresOnly('daily collection batches', 'collections are batched only o
     await k('suspensions').insert({ user_id: users[7], reason: 'test', actor: 'ops', started_at: at('2026-06-01T00:00:00Z') });
     const callers = [...users, 'nobody', 'm-closed', users[3]];
     const before = { ...dailyBatchStats(k)! };
-    const out = await all(callers.map((u) => () => collectDaily(k, u, DAY)));
+    const out = await all(callers.map((u) => () => collectDaily(k, u, DAY, { actor: `user:${u}` })));
     expect(dailyBatchStats(k)!.failedBatches).toBe(before.failedBatches);
     expect(dailyBatchStats(k)!.batchWritten - before.batchWritten).toBeGreaterThanOrEqual(15);
     expect(out[7]).toBe('ACCOUNT_SUSPENDED');
@@ -102,10 +102,11 @@ describePostgresOnly('daily collection batches', 'collections are batched only o
       .insert({ user_id: 'f005', type: 'adjustment', amount: 1, created_at: DAY, local_date: '2026-07-01', territory_code: 'RE', actor: 'test', reason: 'key holder', idempotency_key: 'daily:f005:2026-07-01' })
       .returning('id');
     await k('idempotency_keys').insert({ user_id: 'f005', key: 'daily:f005:2026-07-01', transaction_id: tx.id, created_at: DAY });
+    await k('audit_log').insert({ actor: 'test', action: 'test.setup', target: 'f005', details: JSON.stringify({ transaction_id: tx.id }) });
     await k('points_lots').insert({ user_id: 'f005', transaction_id: tx.id, amount: 1, remaining: 1, credited_at: DAY, expires_at: at('2027-07-01T00:00:00Z'), recredit: false });
     await k('points_balance').where({ user_id: 'f005' }).update({ balance: 1, lifetime_points: 1 });
     const before = { ...dailyBatchStats(k)! };
-    const out = await all(users.map((u) => () => collectDaily(k, u, DAY)));
+    const out = await all(users.map((u) => () => collectDaily(k, u, DAY, { actor: `user:${u}` })));
     expect(dailyBatchStats(k)!.failedBatches).toBeGreaterThan(before.failedBatches);
     expect(out[5]).toBe('ALREADY_COLLECTED');
     out.forEach((o, i) => i !== 5 && expect(o).toMatchObject({ points_awarded: 10 }));
@@ -127,7 +128,7 @@ describePostgresOnly('daily collection batches', 'collections are batched only o
     });
     await isLocked;
     const before = { ...dailyBatchStats(k)! };
-    const pending = users.map((u) => collectDaily(k, u, DAY));
+    const pending = users.map((u) => collectDaily(k, u, DAY, { actor: `user:${u}` }));
     let heldDone = false;
     void pending[4].then(() => (heldDone = true), () => (heldDone = true));
     const others = await Promise.all(pending.filter((_, i) => i !== 4));
@@ -158,7 +159,7 @@ describePostgresOnly('daily collection batches', 'collections are batched only o
     }
     try {
       const before = { ...dailyBatchStats(small)! };
-      const out = await Promise.allSettled(users.map((u) => collectDaily(small, u, DAY)));
+      const out = await Promise.allSettled(users.map((u) => collectDaily(small, u, DAY, { actor: `user:${u}` })));
       expect(out.map((o) => o.status)).toEqual(Array(6).fill('rejected'));
       for (const o of out) expect((o as PromiseRejectedResult).reason.name).toBe('KnexTimeoutError');
       const after = dailyBatchStats(small)!;
@@ -190,7 +191,7 @@ describePostgresOnly('daily collection batches', 'collections are batched only o
       await released;
     });
     await isLocked;
-    const pending = [...held, ...free].map((u) => collectDaily(k, u, DAY));
+    const pending = [...held, ...free].map((u) => collectDaily(k, u, DAY, { actor: `user:${u}` }));
     expect((await Promise.all(pending.slice(10))).map((o) => o.points_awarded)).toEqual(Array(10).fill(10)); // the free ones, meanwhile
     for (let i = 0; i < 100 && dailyBatchStats(k)!.aloneRunning + dailyBatchStats(k)!.aloneWaiting < 10; i++) await new Promise((r) => setTimeout(r, 20));
     expect(dailyBatchStats(k)).toMatchObject({ aloneRunning: 4, aloneWaiting: 6 });
@@ -204,9 +205,9 @@ describePostgresOnly('daily collection batches', 'collections are batched only o
     const users = ids('r', 40);
     await makeUsers(k, users.map((id) => ({ id })));
     const calls = users.flatMap((u, i) => [
-      () => collectDaily(k, u, DAY),
-      () => earn(k, u, 'transaction_completed', `order-${i}-a`, DAY),
-      () => earn(k, u, 'transaction_completed', `order-${i}-b`, DAY),
+      () => collectDaily(k, u, DAY, { actor: `user:${u}` }),
+      () => earn(k, u, 'transaction_completed', `order-${i}-a`, DAY, { actor: 'service:marketplace' }),
+      () => earn(k, u, 'transaction_completed', `order-${i}-b`, DAY, { actor: 'service:marketplace' }),
     ]);
     const out = await all(calls);
     expect(out.filter((o) => typeof o === 'string')).toEqual([]);

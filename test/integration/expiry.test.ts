@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
-import { give, ledgerCounts, rejection, storedBalance } from '../helpers/ledger-setup.js';
+import { auditedDebit, give, ledgerCounts, rejection, storedBalance } from '../helpers/ledger-setup.js';
 import { expirePoints } from '../../src/core/expiry.js';
-import { debit, expiringSoon, lockAccount, readBalance } from '../../src/core/ledger.js';
+import { expiringSoon, lockAccount, readBalance } from '../../src/core/ledger.js';
 import { verifyLedger } from '../../src/core/verify.js';
 import { listAudit } from '../../src/core/audit.js';
 
@@ -83,6 +83,10 @@ describe('expirePoints', () => {
     const audit = await listAudit(k, { action: 'points.expire' });
     expect(audit.map((a) => a.details.points).sort()).toEqual([100, 25, 30].sort());
     expect(audit[0].actor).toBe('ops-cron');
+    // The run's rows carry its actor, and its audit rows name each of them.
+    const expired = await k('points_transactions').where({ type: 'expire' }).orderBy('id').select('id', 'actor');
+    expect(expired.map((x) => x.actor)).toEqual(['ops-cron', 'ops-cron', 'ops-cron']);
+    expect(audit.flatMap((a) => a.details.transaction_ids).sort()).toEqual(expired.map((x) => Number(x.id)).sort());
 
     const before = await ledgerCounts(k);
     const again = await expirePoints(k, { asOf: NOW, now: NOW, actor: 'ops' });
@@ -99,19 +103,26 @@ describe('expirePoints', () => {
     expect((await storedBalance(k, 'e5')).balance).toBe(80);
     const before = await ledgerCounts(k);
     const e = await rejection(
-      k.transaction(async (trx) => debit(trx, await lockAccount(trx, 'e5'), { type: 'adjustment', amount: 50, now: NOW, key: 'test:e5:1' })),
+      k.transaction(async (trx) => auditedDebit(trx, await lockAccount(trx, 'e5'), { type: 'adjustment', amount: 50, now: NOW, key: 'test:e5:1' })),
     );
     expect(e.code).toBe('INSUFFICIENT_BALANCE');
     expect(e.message).toMatch(/has 10 points available, 50 needed/);
     expect(await ledgerCounts(k)).toEqual(before); // the refused debit rolled its expiry back too
 
-    const d = await k.transaction(async (trx) => debit(trx, await lockAccount(trx, 'e5'), { type: 'adjustment', amount: 10, now: NOW, key: 'test:e5:2' }));
+    const d = await k.transaction(async (trx) => auditedDebit(trx, await lockAccount(trx, 'e5'), { type: 'adjustment', amount: 10, now: NOW, key: 'test:e5:2' }));
     expect(d?.balance).toBe(0);
     const types = await k('points_transactions').where({ user_id: 'e5' }).orderBy('id').select('type', 'amount');
     expect(types.slice(-2)).toEqual([
       { type: 'expire', amount: -70 },
       { type: 'adjustment', amount: -10 },
     ]);
-    expect((await verifyLedger(k)).ok).toBe(true);
+    // The expiry the debit wrote first is attributed to the expiry rule on the row itself, with no
+    // audit row of its own; ledger verify counts it as expected.
+    const inline = await k('points_transactions').where({ user_id: 'e5', type: 'expire' }).first('id', 'actor');
+    expect(inline.actor).toBe('system:expiry');
+    expect(await k('audit_log').whereRaw("details->>'transaction_id' = ?", [String(inline.id)]).first()).toBeUndefined();
+    const v = await verifyLedger(k);
+    expect(v.ok).toBe(true);
+    expect(v.audit.find((a) => a.type === 'expire')).toMatchObject({ rows: 4, audited: 3, inline_expiry: 1, missing: 0 });
   });
 });

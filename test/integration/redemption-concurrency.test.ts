@@ -38,7 +38,7 @@ describeMultiConnection('redemption concurrency on PostgreSQL', () => {
     await makeUsers(k, users);
     for (const u of users) await give(k, u.id, 500, '2026-06-01T08:00:00Z');
     const reward = await makeReward(k, 'LAST-ONE', { stock: 1, cost: 100 });
-    const { ok, errors } = await race(users.map((u) => () => redeem(k, u.id, reward, NOW)));
+    const { ok, errors } = await race(users.map((u) => () => redeem(k, u.id, reward, NOW, { actor: `user:${u.id}` })));
     expect(ok).toHaveLength(1);
     expect(errors).toEqual(Array(49).fill('OUT_OF_STOCK'));
     const r = await k('rewards').where({ id: reward }).first();
@@ -53,7 +53,7 @@ describeMultiConnection('redemption concurrency on PostgreSQL', () => {
     await give(k, 'hundred', 60, '2026-03-01T08:00:00Z');
     await give(k, 'hundred', 40, '2026-05-01T08:00:00Z');
     const reward = await makeReward(k, 'THIRTY', { stock: null, cost: 30 });
-    const { ok, errors } = await race(Array.from({ length: 20 }, () => () => redeem(k, 'hundred', reward, NOW)));
+    const { ok, errors } = await race(Array.from({ length: 20 }, () => () => redeem(k, 'hundred', reward, NOW, { actor: 'user:hundred' })));
     expect(ok).toHaveLength(3);
     expect(errors).toEqual(Array(17).fill('INSUFFICIENT_BALANCE'));
     expect((await storedBalance(k, 'hundred')).balance).toBe(10);
@@ -67,7 +67,7 @@ describeMultiConnection('redemption concurrency on PostgreSQL', () => {
     await give(k, 'decide', 10_000, '2026-06-01T08:00:00Z');
     const reward = await makeReward(k, 'DECIDE', { stock: 20, cost: 100, fulfilment: 'manual' });
     const ids: number[] = [];
-    for (let i = 0; i < 10; i++) ids.push((await redeem(k, 'decide', reward, NOW)).redemption.id);
+    for (let i = 0; i < 10; i++) ids.push((await redeem(k, 'decide', reward, NOW, { actor: 'service:checkout' })).redemption.id);
     for (const [i, id] of ids.entries()) {
       const tasks =
         i % 2 === 0
@@ -98,7 +98,7 @@ describeMultiConnection('redemption concurrency on PostgreSQL', () => {
     }
     const reward = await makeReward(k, 'VS-EXPIRY', { stock: null, cost: 60 });
     const { ok, errors } = await race<unknown>([
-      ...users.map((u) => () => redeem(k, u, reward, AT)),
+      ...users.map((u) => () => redeem(k, u, reward, AT, { actor: `user:${u}` })),
       () => expirePoints(k, { asOf: AT, now: AT, actor: 'ops:cron' }),
       () => expirePoints(k, { asOf: AT, now: AT, actor: 'ops:cron2' }),
     ]);
@@ -121,7 +121,7 @@ describeMultiConnection('redemption concurrency on PostgreSQL', () => {
       await give(k, u, 100, '2026-06-01T08:00:00Z');
     }
     // Staggered over 0.3 s, longer than the run takes, so both orders happen (whichever wins, each point is consumed once).
-    const redeems = late.map((u, i) => () => new Promise((r) => setTimeout(r, i * 15)).then(() => redeem(k, u, reward, new Date(AT.getTime() - 1))));
+    const redeems = late.map((u, i) => () => new Promise((r) => setTimeout(r, i * 15)).then(() => redeem(k, u, reward, new Date(AT.getTime() - 1), { actor: `user:${u}` })));
     const second = await race<unknown>([() => expirePoints(k, { asOf: AT, now: AT, actor: 'ops:cron' }), ...redeems]);
     expect(second.errors).toEqual([]);
     for (const u of late) {
@@ -138,7 +138,7 @@ describeMultiConnection('redemption concurrency on PostgreSQL', () => {
     await makeUsers(k, [{ id: 'dupkey' }]);
     await give(k, 'dupkey', 1000, '2026-06-01T08:00:00Z');
     const reward = await makeReward(k, 'DUPKEY', { stock: 5, cost: 100 });
-    const { ok, errors } = await race(Array.from({ length: 10 }, () => () => redeem(k, 'dupkey', reward, NOW, { idempotencyKey: 'tap-twice' })));
+    const { ok, errors } = await race(Array.from({ length: 10 }, () => () => redeem(k, 'dupkey', reward, NOW, { idempotencyKey: 'tap-twice', actor: 'user:dupkey' })));
     expect(errors).toEqual([]);
     expect(new Set(ok.map((o) => o.redemption.id)).size).toBe(1);
     expect(ok.every((o) => o.balance === 900 && o.redemption.voucher_code === ok[0].redemption.voucher_code)).toBe(true);

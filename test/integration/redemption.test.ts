@@ -37,7 +37,7 @@ describe('redeem', () => {
     expect(tx).toMatchObject({ amount: -400, redemption_id: r.redemption.id });
     const alloc = await k('lot_allocations as a').join('points_lots as l', 'l.id', 'a.lot_id').where('a.transaction_id', tx.id).orderBy('l.expires_at').select('a.points');
     expect(alloc.map((a: { points: number }) => a.points)).toEqual([300, 100]); // the January lot first
-    const second = await redeem(k, 'ben', reward, NOW).catch((e) => e);
+    const second = await redeem(k, 'ben', reward, NOW, { actor: 'user:ben' }).catch((e) => e);
     expect(second.code).toBe('INSUFFICIENT_BALANCE');
   });
 
@@ -54,7 +54,7 @@ describe('redeem', () => {
   it('manual: pending, no voucher', async () => {
     const k = t.db.knex;
     await give(k, 'ben', 1000, '2026-06-01T08:00:00Z');
-    const r = await redeem(k, 'ben', await makeReward(k, 'MANUAL', { fulfilment: 'manual', cost: 100 }), NOW);
+    const r = await redeem(k, 'ben', await makeReward(k, 'MANUAL', { fulfilment: 'manual', cost: 100 }), NOW, { actor: 'user:ben' });
     expect(r.redemption).toMatchObject({ status: 'pending', voucher_code: null, points_spent: 100 });
     expect(r.balance).toBe(900);
   });
@@ -71,7 +71,7 @@ describe('redeem', () => {
     expect(await code(redeem(k, 'ben', await makeReward(k, 'ELSEWHERE', { territories: ['GP'], stock: 0 }), NOW))).toBe('REWARD_UNAVAILABLE');
     // The window is in the user's local date: 2026-11-25 ends at 20:00Z in La Réunion (UTC+4).
     const until25 = await makeReward(k, 'UNTIL-25', { available_to: '2026-11-25', cost: 1 });
-    expect((await redeem(k, 'ben', until25, new Date('2026-11-25T19:59:00Z'))).redemption.status).toBe('fulfilled');
+    expect((await redeem(k, 'ben', until25, new Date('2026-11-25T19:59:00Z'), { actor: 'user:ben' })).redemption.status).toBe('fulfilled');
     expect(await code(redeem(k, 'ben', until25, new Date('2026-11-25T20:00:00Z')))).toBe('REWARD_UNAVAILABLE');
     expect(await code(redeem(k, 'ben', ok, NOW))).toBe('OUT_OF_STOCK'); // out of stock beats the balance
     expect(await code(redeem(k, 'ben', await makeReward(k, 'DEAR', { cost: 10_000 }), NOW))).toBe('INSUFFICIENT_BALANCE');
@@ -87,33 +87,33 @@ describe('Idempotency-Key', () => {
     await makeUsers(k, [{ id: 'idem' }]);
     await give(k, 'idem', 500, '2026-06-01T08:00:00Z');
     const reward = await makeReward(k, 'IDEM', { cost: 200 });
-    const first = await redeem(k, 'idem', reward, NOW, { idempotencyKey: 'k-1' });
-    const again = await redeem(k, 'idem', reward, new Date(NOW.getTime() + 60_000), { idempotencyKey: 'k-1' });
+    const first = await redeem(k, 'idem', reward, NOW, { idempotencyKey: 'k-1', actor: 'user:idem' });
+    const again = await redeem(k, 'idem', reward, new Date(NOW.getTime() + 60_000), { idempotencyKey: 'k-1', actor: 'user:idem' });
     expect(again).toEqual(first);
     expect(await balanceOf(k, 'idem')).toMatchObject({ balance: 300 });
     expect((await k('reward_redemptions').where({ user_id: 'idem' })).length).toBe(1);
 
-    const mismatch = await rejection(redeem(k, 'idem', await makeReward(k, 'IDEM-2'), NOW, { idempotencyKey: 'k-1' }));
+    const mismatch = await rejection(redeem(k, 'idem', await makeReward(k, 'IDEM-2'), NOW, { idempotencyKey: 'k-1', actor: 'user:idem' }));
     expect(mismatch.code).toBe('IDEMPOTENCY_MISMATCH');
 
     const dear = await makeReward(k, 'IDEM-DEAR', { cost: 10_000 });
-    expect((await rejection(redeem(k, 'idem', dear, NOW, { idempotencyKey: 'k-2' }))).code).toBe('INSUFFICIENT_BALANCE');
+    expect((await rejection(redeem(k, 'idem', dear, NOW, { idempotencyKey: 'k-2', actor: 'user:idem' }))).code).toBe('INSUFFICIENT_BALANCE');
     await give(k, 'idem', 20_000, NOW);
     // Same key, same body: the stored refusal, even though the balance would now suffice.
-    expect((await rejection(redeem(k, 'idem', dear, NOW, { idempotencyKey: 'k-2' }))).code).toBe('INSUFFICIENT_BALANCE');
+    expect((await rejection(redeem(k, 'idem', dear, NOW, { idempotencyKey: 'k-2', actor: 'user:idem' }))).code).toBe('INSUFFICIENT_BALANCE');
     // After 24 hours the key is forgotten.
-    const later = await redeem(k, 'idem', dear, new Date(NOW.getTime() + 25 * 3600_000), { idempotencyKey: 'k-2' });
+    const later = await redeem(k, 'idem', dear, new Date(NOW.getTime() + 25 * 3600_000), { idempotencyKey: 'k-2', actor: 'user:idem' });
     expect(later.redemption.points_spent).toBe(10_000);
     // Keys are scoped to the user: another user may use the same key.
     await give(k, 'ana', 500, NOW);
-    expect((await redeem(k, 'ana', reward, NOW, { idempotencyKey: 'k-1', fingerprint: redeemFingerprint('ana', reward) })).redemption.id).not.toBe(first.redemption.id);
+    expect((await redeem(k, 'ana', reward, NOW, { idempotencyKey: 'k-1', fingerprint: redeemFingerprint('ana', reward), actor: 'user:ana' })).redemption.id).not.toBe(first.redemption.id);
   });
 });
 
 describe('approve and reject', () => {
   it('approve: pending → fulfilled once; reject after approve is INVALID_STATE', async () => {
     const k = t.db.knex;
-    const r = await redeem(k, 'ben', await makeReward(k, 'APPROVE', { fulfilment: 'manual', cost: 50 }), NOW);
+    const r = await redeem(k, 'ben', await makeReward(k, 'APPROVE', { fulfilment: 'manual', cost: 50 }), NOW, { actor: 'user:ben' });
     await approveRedemption(k, r.redemption.id, { actor: 'ops:zoe', now: NOW });
     expect(await k('reward_redemptions').where({ id: r.redemption.id }).first()).toMatchObject({ status: 'fulfilled', decided_by: 'ops:zoe' });
     expect((await rejection(approveRedemption(k, r.redemption.id, { actor: 'ops', now: NOW }))).code).toBe('INVALID_STATE');
@@ -129,7 +129,7 @@ describe('approve and reject', () => {
     await give(k, 'rej', 100, '2025-12-10T08:00:00Z'); // expires at 2026-12-11 local: 2026-12-10T20:00Z, 15 days after the reject
     await give(k, 'rej', 100, '2026-06-01T08:00:00Z'); // expires 2027-06-02 local
     const reward = await makeReward(k, 'REJECT', { fulfilment: 'manual', cost: 250, stock: 1 });
-    const r = await redeem(k, 'rej', reward, new Date('2026-11-19T08:00:00Z'));
+    const r = await redeem(k, 'rej', reward, new Date('2026-11-19T08:00:00Z'), { actor: 'service:checkout' });
     expect((await k('rewards').where({ id: reward }).first()).units_taken).toBe(1);
     const res = await rejectRedemption(k, r.redemption.id, { actor: 'ops:zoe', now: NOW, reason: 'partner cannot deliver' });
     expect(res).toMatchObject({ status: 'rejected', points_refunded: 250, balance: 300 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, describeMultiConnection, type TestDb } from '../helpers/db.js';
 import { openDb } from '../../src/db/connect.js';
 import { makeUsers } from '../helpers/fixtures.js';
-import { correctionsFile, give, ledgerCounts, rejection, storedBalance } from '../helpers/ledger-setup.js';
+import { auditedDebit, correctionsFile, give, ledgerCounts, rejection, storedBalance } from '../helpers/ledger-setup.js';
 import { applyCorrections } from '../../src/core/corrections.js';
 import { revert } from '../../src/core/revert.js';
 import { expirePoints } from '../../src/core/expiry.js';
@@ -142,9 +142,9 @@ describe('points revert', () => {
 
     await give(k, 'r9', 50, NOW);
     await k.transaction(async (trx) => {
-      const { lockAccount, debit } = await import('../../src/core/ledger.js');
+      const { lockAccount } = await import('../../src/core/ledger.js');
       const acc = await lockAccount(trx, 'r9');
-      await debit(trx, acc, { type: 'redeem', amount: 5, now: NOW, key: 'redeem:test:1' });
+      await auditedDebit(trx, acc, { type: 'redeem', amount: 5, now: NOW, key: 'redeem:test:1' });
     });
     const redeem = await k('points_transactions').where({ user_id: 'r9', type: 'redeem' }).first('id');
     expect((await rejection(revert(k, String(redeem.id), opts))).code).toBe('INVALID_STATE');

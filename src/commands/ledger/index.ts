@@ -15,6 +15,11 @@ export function registerLedger(program: Command): void {
           if (ctx.config.json) ctx.out.data(r);
           else {
             ctx.out.table(['check', 'rule', 'result'], r.checks.map((c) => [c.name, c.description, c.problems ? ctx.out.c.red(`${c.problems} problem(s)`) : ctx.out.c.green('ok')]));
+            // Which ledger rows have an audit row, and why the others need none (SPEC "Audit").
+            ctx.out.table(
+              ['type', 'rows', 'audited', 'own account', 'inline expiry', 'legacy expiry', 'missing'],
+              r.audit.map((a) => [a.type, a.rows, a.audited, a.self, a.inline_expiry, a.legacy_expiry, a.missing ? ctx.out.c.red(String(a.missing)) : 0]),
+            );
             for (const d of r.discrepancies.slice(0, 50)) ctx.out.text(`${d.check}${d.user_id ? ` user ${d.user_id}` : ''}: ${JSON.stringify(d.detail)}`);
           }
           if (!r.ok) {
