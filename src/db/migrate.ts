@@ -99,9 +99,9 @@ export async function migrateRollback(db: Db, opts: RollbackOptions): Promise<Ro
     if (names.length === 0) return { rolledBack: [], dropped: [] };
     const steps = await loadSteps(names);
     const losses = await probeRollback(db.knex, steps);
-    if (losses.length && !opts.dropData) throw dataLossRefusal(names, losses);
+    if (losses.length && !opts.dropData) throw dataLossRefusal(names, losses, db.name);
     await opts.confirm({ migrations: names, losses });
-    const dropped = await applyRollback(db.knex, steps, names, losses);
+    const dropped = await applyRollback(db.knex, steps, names, losses, db.name);
     return { rolledBack: names, dropped };
   });
 }

@@ -142,7 +142,7 @@ export async function probeRollback(knex: Knex, steps: RollbackStep[]): Promise<
  * The real rollback, in one transaction: all the steps or none. It measures again and rolls back
  * if it would destroy a table that was not accepted (data written since the probe, say).
  */
-export async function applyRollback(knex: Knex, steps: RollbackStep[], expectedTop: string[], accepted: TableLoss[]): Promise<TableLoss[]> {
+export async function applyRollback(knex: Knex, steps: RollbackStep[], expectedTop: string[], accepted: TableLoss[], database: string): Promise<TableLoss[]> {
   return knex.transaction(async (trx) => {
     const top = await lastApplied(trx, expectedTop.length);
     if (top.join() !== expectedTop.join()) {
@@ -151,7 +151,7 @@ export async function applyRollback(knex: Knex, steps: RollbackStep[], expectedT
     const losses = await runAndMeasure(trx, steps);
     const ok = new Set(accepted.map((l) => l.table));
     const unexpected = losses.filter((l) => !ok.has(l.table));
-    if (unexpected.length) throw dataLossRefusal(steps.map((s) => s.name), unexpected, 'rows were written since the check; ');
+    if (unexpected.length) throw dataLossRefusal(steps.map((s) => s.name), unexpected, database, 'rows were written since the check; ');
     return losses;
   });
 }
@@ -170,12 +170,12 @@ export function describeLoss(l: TableLoss): string {
   return l.after === null ? `${rows}, dropped by ${l.migration}` : `${rows}, ${l.after} left after ${l.migration}`;
 }
 
-export function dataLossRefusal(migrations: string[], losses: TableLoss[], why = ''): RayonError {
+export function dataLossRefusal(migrations: string[], losses: TableLoss[], database: string, why = ''): RayonError {
   const what = migrations.length === 1 ? migrations[0] : `${migrations.length} migrations (${migrations[migrations.length - 1]} … ${migrations[0]})`;
   return new RayonError(
     'INVALID_STATE',
     `${why}rolling back ${what} would drop or empty ${losses.length} table(s) holding rows: nothing was rolled back. ` +
-      'Back the database up, then run again with --drop-data (it asks for the database name)',
+      `Back the database up first; to drop the rows anyway, run again with --drop-data --confirm-database ${JSON.stringify(database)}`,
     { details: losses.map((l) => ({ where: l.table, message: describeLoss(l) })), data: { migrations, tables: losses } },
   );
 }

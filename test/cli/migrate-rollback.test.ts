@@ -97,7 +97,8 @@ describePostgresOnly('rayon migrate rollback (PostgreSQL)', 'runs rayon against 
     for (const args of [['--all'], ['--step', '9']]) {
       const r = await rayon(['migrate', 'rollback', ...args, '--yes'], env);
       expect([r.code, r.stdout]).toEqual([3, '']);
-      expect(r.stderr).toMatch(/^error: rolling back 9 migrations \(20261125000001_foundation … 20261202000070_reward_territories_array\) would drop or empty \d+ table\(s\) holding rows: nothing was rolled back\. .*--drop-data.* \[INVALID_STATE\]\n/);
+      expect(r.stderr).toMatch(/^error: rolling back 9 migrations \(20261125000001_foundation … 20261202000070_reward_territories_array\) would drop or empty \d+ table\(s\) holding rows: nothing was rolled back\. /);
+      expect(r.stderr).toContain(`Back the database up first; to drop the rows anyway, run again with --drop-data --confirm-database "${name}" [INVALID_STATE]\n`);
       expect(r.stderr).toContain('\n  users: 1 row, dropped by 20261125000001_foundation\n');
       expect(r.stderr).toContain('\n  points_transactions: 1 row, dropped by 20261125000001_foundation\n');
       expect(r.stderr).toContain('\n  points_balance: 1 row, dropped by 20261125000001_foundation\n');

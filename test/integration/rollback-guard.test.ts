@@ -64,7 +64,7 @@ describe('rollback guard', () => {
     const down = step((trx) => trx.raw('drop table rb_empty'));
     expect(await probeRollback(k, [down])).toEqual([]);
     await k('rb_empty').insert({ id: 1 }); // written between the check and the rollback
-    const e = await applyRollback(k, [down], [FAKE], []).catch((err: unknown) => err);
+    const e = await applyRollback(k, [down], [FAKE], [], t.db.name).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(RayonError);
     expect([(e as RayonError).code, (e as RayonError).exitCode]).toEqual(['INVALID_STATE', 3]);
     expect((e as RayonError).message).toMatch(/^rows were written since the check; rolling back zz_rollback_guard_step would drop or empty 1 table/);
@@ -74,13 +74,13 @@ describe('rollback guard', () => {
 
     // Accepted, it commits: the table is gone and knex forgets the migration.
     const accepted = await probeRollback(k, [down]);
-    expect(await applyRollback(k, [down], [FAKE], accepted)).toEqual(accepted);
+    expect(await applyRollback(k, [down], [FAKE], accepted, t.db.name)).toEqual(accepted);
     expect(await exists('rb_empty')).toBe(false);
     expect(await lastApplied(k, 1)).not.toEqual([FAKE]);
   });
 
   it('refuses when the applied migrations changed since they were read', async () => {
-    const e = await applyRollback(k, [step(async () => undefined)], ['some_other_migration'], []).catch((err: unknown) => err);
+    const e = await applyRollback(k, [step(async () => undefined)], ['some_other_migration'], [], t.db.name).catch((err: unknown) => err);
     expect((e as RayonError).code).toBe('INVALID_STATE');
     expect((e as RayonError).message).toMatch(/the applied migrations changed while rolling back \(now last: zz_rollback_guard_step\)/);
   });
