@@ -284,7 +284,7 @@ class RejectWriter {
       await this.done;
       if (this.wrote) await this.target.commit();
     } finally {
-      this.target.abort();
+      await this.target.abort();
     }
   }
 }

@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { RayonError } from './errors.js';
 
 /**
@@ -88,10 +87,13 @@ function sameFile(input: string, abs: string, dest: string, target: fs.Stats): s
 
 /** A file being written: `stream` takes the content, `commit` puts it in place, `abort` throws it away. */
 export class OutputFile {
+  /**
+   * The stream owns the descriptor: it closes it once its pending writes are done (a descriptor
+   * closed under a pending write could be reused and written to), and `flush` fsyncs it first.
+   */
   readonly stream: fs.WriteStream;
   readonly dest: string;
   private readonly tmp: string;
-  private fd: number | null;
   private done = false;
 
   constructor(
@@ -103,14 +105,17 @@ export class OutputFile {
     this.dest = dest;
     this.tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
     const mode = exists ? fs.statSync(dest).mode & 0o7777 : (opts.mode ?? 0o666);
-    this.fd = fs.openSync(this.tmp, 'wx', mode);
+    // Opened here, synchronously, so a folder that cannot be written is refused before any work.
+    const fd = fs.openSync(this.tmp, 'wx', mode);
     try {
-      if (exists) fs.fchmodSync(this.fd, mode); // the umask must not loosen or tighten a replaced file
+      if (exists) fs.fchmodSync(fd, mode); // the umask must not loosen or tighten a replaced file
     } catch (err) {
-      this.cleanup();
+      fs.closeSync(fd);
+      fs.rmSync(this.tmp, { force: true });
       throw err;
     }
-    this.stream = fs.createWriteStream(this.tmp, { fd: this.fd, autoClose: false });
+    this.stream = fs.createWriteStream(this.tmp, { fd, flush: true });
+    this.stream.on('error', () => undefined); // kept in stream.errored and thrown by commit()
   }
 
   /** Flush the content to disk and move it over the target. On failure nothing is left behind. */
@@ -118,24 +123,21 @@ export class OutputFile {
     if (this.done) throw new Error(`${this.file}: already committed or aborted`);
     try {
       if (!this.stream.writableEnded) this.stream.end();
-      await finished(this.stream);
-      const fd = this.fd as number;
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      this.fd = null;
+      await closed(this.stream);
+      if (this.stream.errored) throw this.stream.errored;
       this.place();
       this.done = true;
       syncFolder(path.dirname(this.dest));
     } catch (err) {
-      this.cleanup();
+      await this.cleanup();
       throw err;
     }
   }
 
   /** Throw the content away: the target is untouched. Safe to call twice, or after a commit. */
-  abort(): void {
+  async abort(): Promise<void> {
     if (this.done) return;
-    this.cleanup();
+    await this.cleanup();
   }
 
   private place(): void {
@@ -152,19 +154,18 @@ export class OutputFile {
     fs.rmSync(this.tmp, { force: true });
   }
 
-  private cleanup(): void {
+  private async cleanup(): Promise<void> {
     this.done = true;
-    this.stream?.destroy();
-    if (this.fd !== null) {
-      try {
-        fs.closeSync(this.fd);
-      } catch {
-        /* already closed */
-      }
-      this.fd = null;
-    }
+    this.stream.destroy();
+    await closed(this.stream);
     fs.rmSync(this.tmp, { force: true });
   }
+}
+
+/** Resolves once the stream has released its descriptor (after any write under way). */
+function closed(stream: fs.WriteStream): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise((resolve) => stream.once('close', () => resolve()));
 }
 
 /** Best effort: make the rename itself durable (not every platform can open a folder). */
@@ -190,7 +191,7 @@ export async function writeOutputFile(file: string, opts: OutputFileOptions, wri
     await write(out.stream);
     await out.commit();
   } catch (err) {
-    out.abort();
+    await out.abort();
     throw err;
   }
   return { dest: out.dest };
