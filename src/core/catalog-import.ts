@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
+import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { RayonError, type FieldError } from './errors.js';
+import { OutputFile, type OutputFileOptions } from './output-file.js';
 import { audit } from './audit.js';
 import { openCsvStream, type CsvStream } from './csv-stream.js';
 import { stageWithCopy } from './catalog-copy.js';
@@ -26,8 +28,10 @@ export interface CatalogImportOptions {
   dryRun?: boolean;
   /** Deactivate active rewards absent from the file. */
   replace?: boolean;
-  /** Write the refused rows there, with an `error` column. */
+  /** Write the refused rows there, with an `error` column (never over `file`; see output-file.ts). */
   rejectFile?: string;
+  /** An existing reject file may be replaced (--force, or a confirmation). */
+  replaceRejectFile?: boolean;
   /** How many changed rows to list per kind in the result. */
   detailLimit?: number;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
@@ -64,7 +68,13 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
     throw new RayonError('VALIDATION_ERROR', `${path.basename(file)}: the header row is not valid; nothing was written`, { details: headerErrors });
   }
   const [partners, territories] = await Promise.all([partnerIds(db), territoryCodes(db)]);
-  const rejects = opts.rejectFile ? new RejectWriter(opts.rejectFile, csv.header, csv.delimiter) : null;
+  let rejects: RejectWriter | null = null;
+  try {
+    if (opts.rejectFile) rejects = new RejectWriter({ file: opts.rejectFile, option: '--reject-file', inputs: [file], replace: opts.replaceRejectFile }, csv.header, csv.delimiter);
+  } catch (err) {
+    csv.close();
+    throw err;
+  }
   const errors = new ErrorList();
   const limit = opts.detailLimit ?? 100;
   /** Inside the caller's transaction: no vacuum after the commit (there is none yet), so analyse in it. */
@@ -241,18 +251,16 @@ class RejectWriter {
   private readonly out: ReturnType<typeof stringify>;
   private readonly done: Promise<void>;
   private wrote = false;
+  private readonly target: OutputFile;
   constructor(
-    private readonly file: string,
+    target: OutputFileOptions & { file: string },
     private readonly header: string[],
     delimiter: string,
   ) {
+    this.target = new OutputFile(target.file, target);
     this.out = stringify({ delimiter, header: true, columns: ['line', ...header, 'error'] });
-    const sink = fs.createWriteStream(file);
-    this.done = new Promise((resolve, reject) => {
-      sink.on('finish', resolve);
-      sink.on('error', reject);
-    });
-    this.out.pipe(sink);
+    this.done = pipeline(this.out, this.target.stream);
+    this.done.catch(() => undefined); // awaited in close()
   }
   write(line: number, fields: string[], errs: FieldError[]): void {
     this.wrote = true;
@@ -269,10 +277,15 @@ class RejectWriter {
       this.write(line, at.map((i) => cells[i]), [byLine.get(line) as FieldError]);
     }
   }
+  /** Put the file in place when rows were refused; otherwise leave whatever was there untouched. */
   async close(): Promise<void> {
-    this.out.end();
-    await this.done;
-    if (!this.wrote) fs.rmSync(this.file, { force: true });
+    try {
+      this.out.end();
+      await this.done;
+      if (this.wrote) await this.target.commit();
+    } finally {
+      await this.target.abort();
+    }
   }
 }
 

@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
 import { preparedQuery } from './fast-tx.js';
 import { stringify } from 'csv-stringify';
@@ -7,6 +7,7 @@ import { RayonError } from './errors.js';
 import { assertPageDepth } from './bounds.js';
 import { localDate } from './time.js';
 import { CATALOG_COLUMNS, exportCells } from './catalog-csv.js';
+import { writeOutputFile } from './output-file.js';
 
 /**
  * Reading the catalog: the app's page of rewards available now in a territory, the ops list
@@ -225,45 +226,43 @@ export async function listCatalog(db: Knex, f: CatalogFilter): Promise<Page<Cata
 
 /**
  * Write the whole catalog (active and inactive, by sku) as CSV that `catalog import` takes back
- * unchanged. Read in keyset batches so a large catalog never sits in memory.
+ * unchanged. Read in keyset batches so a large catalog never sits in memory; the file appears only
+ * once complete (output-file.ts), and replaces an existing one only with `replace`.
  */
-export async function exportCatalog(db: Knex, file: string, opts: { delimiter?: ',' | ';'; bom?: boolean } = {}): Promise<{ file: string; rows: number }> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const sink = fs.createWriteStream(tmp);
-  const csv = stringify({ delimiter: opts.delimiter ?? ',', bom: Boolean(opts.bom), header: true, columns: [...CATALOG_COLUMNS], record_delimiter: 'unix' });
-  const done = new Promise<void>((resolve, reject) => {
-    sink.on('finish', resolve);
-    sink.on('error', reject);
-    csv.on('error', reject);
-  });
-  csv.pipe(sink);
+export async function exportCatalog(
+  db: Knex,
+  file: string,
+  opts: { delimiter?: ',' | ';'; bom?: boolean; replace?: boolean; option?: string } = {},
+): Promise<{ file: string; rows: number }> {
   let rows = 0;
-  try {
-    let after = '';
-    for (;;) {
-      const { rows: batch } = await db.raw(
-        `select r.sku, r.name, r.description, r.cost, r.category_code as category, p.code as partner, r.all_territories,
-                r.territories,
-                r.available_from, r.available_to, r.stock, r.fulfilment, r.active
-           from rewards r join partners p on p.id = r.partner_id
-          where r.sku > ? order by r.sku limit 5000`,
-        [after],
-      );
-      if (batch.length === 0) break;
-      for (const r of batch) {
-        if (!csv.write(exportCells(r))) await once(csv, 'drain');
-        rows++;
+  await writeOutputFile(file, { option: opts.option ?? 'FILE', replace: opts.replace }, async (sink) => {
+    const csv = stringify({ delimiter: opts.delimiter ?? ',', bom: Boolean(opts.bom), header: true, columns: [...CATALOG_COLUMNS], record_delimiter: 'unix' });
+    const done = pipeline(csv, sink);
+    done.catch(() => undefined); // awaited below; a write error also stops the loop through `csv`
+    try {
+      let after = '';
+      for (;;) {
+        const { rows: batch } = await db.raw(
+          `select r.sku, r.name, r.description, r.cost, r.category_code as category, p.code as partner, r.all_territories,
+                  r.territories,
+                  r.available_from, r.available_to, r.stock, r.fulfilment, r.active
+             from rewards r join partners p on p.id = r.partner_id
+            where r.sku > ? order by r.sku limit 5000`,
+          [after],
+        );
+        if (batch.length === 0) break;
+        for (const r of batch) {
+          if (!csv.write(exportCells(r))) await once(csv, 'drain');
+          rows++;
+        }
+        after = batch[batch.length - 1].sku;
       }
-      after = batch[batch.length - 1].sku;
+      csv.end();
+    } catch (err) {
+      csv.destroy();
+      throw err;
     }
-    csv.end();
     await done;
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    csv.destroy();
-    sink.destroy();
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+  });
   return { file, rows };
 }

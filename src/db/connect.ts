@@ -29,6 +29,8 @@ export interface Db {
   kind: 'postgres' | 'embedded';
   /** Where the data lives, safe to print (no password). */
   label: string;
+  /** What a person types to confirm a destructive command: the PostgreSQL database's name, or the embedded data folder. */
+  name: string;
   close(): Promise<void>;
 }
 
@@ -92,14 +94,15 @@ async function openPostgres(opts: DbOptions): Promise<Db> {
     acquireConnectionTimeout: 10_000,
     log: knexLog,
   });
+  let name: string;
   try {
-    await k.raw('select 1');
+    name = (await k.raw('select current_database() as name')).rows[0].name;
   } catch (err) {
     await k.destroy().catch(() => undefined);
     const reason = (err as Error).message?.split('\n')[0] ?? String(err);
     throw new RayonError('UNAVAILABLE', `cannot reach the database at ${label}: ${reason}`, { cause: err });
   }
-  return { knex: k, kind: 'postgres', label, close: () => k.destroy() };
+  return { knex: k, kind: 'postgres', label, name, close: () => k.destroy() };
 }
 
 const LOCK_NAME = 'rayon.lock';
@@ -157,6 +160,7 @@ async function openEmbedded(opts: DbOptions): Promise<Db> {
       knex: k,
       kind: 'embedded',
       label: `embedded database in ${dir}`,
+      name: dir,
       close: async () => {
         try {
           await k.destroy();

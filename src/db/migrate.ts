@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { Db } from './connect.js';
 import { RayonError } from '../core/errors.js';
 import { withSessionLock } from './locks.js';
+import { applyRollback, dataLossRefusal, lastApplied, probeRollback, type RollbackStep, type TableLoss } from './rollback-guard.js';
 
 /**
  * Knex migrations, read from the project's `migrations/` folder: the TypeScript sources when
@@ -65,11 +66,60 @@ export async function migrateLatest(db: Db): Promise<string[]> {
   });
 }
 
-export async function migrateRollback(db: Db, all: boolean): Promise<string[]> {
+export interface RollbackPlan {
+  /** The migrations to undo, most recent first. */
+  migrations: string[];
+  /** Tables holding rows that the rollback would drop or empty. */
+  losses: TableLoss[];
+}
+
+export interface RollbackOptions {
+  /** How many of the last applied migrations to undo; null: every one. */
+  step: number | null;
+  /** Accept a rollback that drops or empties tables holding rows (still subject to `confirm`). */
+  dropData?: boolean;
+  /** Called with the plan before anything is written; throw to stop. */
+  confirm(plan: RollbackPlan): Promise<void>;
+}
+
+export interface RollbackResult {
+  rolledBack: string[];
+  dropped: TableLoss[];
+}
+
+/**
+ * Undo the last applied migration(s), by the order they were applied (not by knex's batches: one
+ * `migrate latest` applies them all in one batch). Their `down`s first run in a transaction that is
+ * rolled back, to measure what they would destroy; a loss of rows is refused unless `dropData`.
+ * Then the real rollback runs, all steps in one transaction, and checks again before it commits.
+ */
+export async function migrateRollback(db: Db, opts: RollbackOptions): Promise<RollbackResult> {
   return withMigrationLock(db, async () => {
-    const [, names] = (await db.knex.migrate.rollback(config(), all)) as [number, string[]];
-    return names.map((n) => n.replace(/\.(ts|js)$/, ''));
+    const names = await lastApplied(db.knex, opts.step);
+    if (names.length === 0) return { rolledBack: [], dropped: [] };
+    const steps = await loadSteps(names);
+    const losses = await probeRollback(db.knex, steps);
+    if (losses.length && !opts.dropData) throw dataLossRefusal(names, losses, db.name);
+    await opts.confirm({ migrations: names, losses });
+    const dropped = await applyRollback(db.knex, steps, names, losses, db.name);
+    return { rolledBack: names, dropped };
   });
+}
+
+async function loadSteps(names: string[]): Promise<RollbackStep[]> {
+  const source = new FolderMigrationSource(MIGRATIONS_DIR);
+  const files = await source.getMigrations();
+  return Promise.all(
+    names.map(async (name) => {
+      const file = files.find((f) => source.getMigrationName(f) === name);
+      if (!file) throw new RayonError('INVALID_STATE', `migration ${name} is applied but has no file in ${MIGRATIONS_DIR}: this version cannot roll it back`);
+      const mod = (await source.getMigration(file)) as MigrationModule & { config?: { transaction?: boolean } };
+      if (typeof mod.down !== 'function') throw new RayonError('INVALID_STATE', `migration ${name} has no down function`);
+      // Outside a transaction its effect on data could not be measured first, nor undone on failure.
+      if (mod.config?.transaction === false) throw new RayonError('INVALID_STATE', `migration ${name} runs outside a transaction: its rollback cannot be checked for data loss`);
+      return { name, down: (k: Knex) => mod.down(k) };
+    }),
+  );
 }
 
 /** Clear knex's migration lock row left behind by a run that was killed. */

@@ -3,6 +3,7 @@ import { action, dryRunOption, examples } from '../context.js';
 import { importCatalog, type CatalogImportResult } from '../../core/catalog-import.js';
 import type { Output } from '../output.js';
 import { fileProgress } from '../progress.js';
+import { FORCE_DESCRIPTION, outputTarget } from '../output-file.js';
 
 export function registerCatalogImport(catalog: Command): void {
   examples(
@@ -12,9 +13,11 @@ export function registerCatalogImport(catalog: Command): void {
       .description('validate and upsert a partner catalog by sku, atomically (one bad row: nothing is written)')
       .addOption(dryRunOption())
       .option('--replace', 'deactivate active rewards that are not in the file (never deleted)')
-      .option('--reject-file <file>', 'write the refused rows there, with an `error` column')
+      .option('--reject-file <file>', 'write the refused rows there, with an `error` column (never over the input)')
+      .option('--force', FORCE_DESCRIPTION)
       .action(
         action(async (ctx, { args, opts }) => {
+          const rejects = opts.rejectFile ? await outputTarget(ctx, opts.rejectFile, { option: '--reject-file', inputs: [args[0]], force: opts.force }) : undefined;
           const db = await ctx.db();
           if (!opts.dryRun) await ctx.confirm(`Import ${args[0]} into the catalog on ${db.label}${opts.replace ? ', deactivating rewards absent from it' : ''}?`);
           const progress = fileProgress(process.stderr, 'importing');
@@ -23,7 +26,8 @@ export function registerCatalogImport(catalog: Command): void {
             now: ctx.now(),
             dryRun: Boolean(opts.dryRun),
             replace: Boolean(opts.replace),
-            rejectFile: opts.rejectFile,
+            rejectFile: rejects?.file,
+            replaceRejectFile: rejects?.replace,
             onProgress: progress.onProgress,
           }).finally(() => progress.stop());
           render(ctx.out, ctx.config.json, res, Boolean(opts.replace));
@@ -32,6 +36,7 @@ export function registerCatalogImport(catalog: Command): void {
     [
       'rayon catalog import partners-2026.csv --dry-run',
       'rayon catalog import partners-2026.csv --yes --reject-file refused.csv',
+      'rayon catalog import partners-2026.csv --yes --reject-file refused.csv --force   # replace the last refused.csv',
       'rayon catalog import full-catalog.csv --replace --yes',
     ],
   );

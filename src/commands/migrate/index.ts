@@ -1,5 +1,7 @@
-import type { Command } from 'commander';
-import { action, examples } from '../context.js';
+import { type Command, Option } from 'commander';
+import { action, examples, parseIntStrict } from '../context.js';
+import { confirmByName } from '../prompt.js';
+import { describeLoss } from '../../db/rollback-guard.js';
 import { makeMigration, migrateLatest, migrateRollback, migrateUnlock, migrationStatus } from '../../db/migrate.js';
 
 export function registerMigrate(program: Command): void {
@@ -24,19 +26,36 @@ export function registerMigrate(program: Command): void {
   examples(
     migrate
       .command('rollback')
-      .description('undo the last batch of migrations (--all: every one)')
-      .option('--all', 'roll back every migration')
+      .description('undo the last applied migration (--step N: the last N, --all: every one); refuses to drop tables holding rows unless --drop-data')
+      .option('--step <n>', 'how many of the last applied migrations to undo', '1')
+      .addOption(new Option('--all', 'undo every applied migration').conflicts('step'))
+      .option('--drop-data', 'allow dropping or emptying tables that hold rows (asks for the database name)')
+      .option('--confirm-database <name>', 'with --drop-data and no terminal: the database name, as confirmation')
       .action(
         action(async (ctx, { opts }) => {
+          const step = opts.all ? null : parseIntStrict(String(opts.step), '--step', { min: 1 });
           const db = await ctx.db();
-          await ctx.confirm(opts.all ? `Roll back EVERY migration on ${db.label}? All data will be dropped.` : `Roll back the last migration batch on ${db.label}?`);
-          const undone = await migrateRollback(db, Boolean(opts.all));
-          if (ctx.config.json) ctx.out.data({ rolled_back: undone });
-          if (undone.length === 0) ctx.out.info('Nothing to roll back.');
-          else ctx.out.success(`Rolled back: ${undone.join(', ')}`);
+          const res = await migrateRollback(db, {
+            step,
+            dropData: Boolean(opts.dropData),
+            confirm: async ({ migrations, losses }) => {
+              const what = `${migrations.length} migration(s) on ${db.label} (${migrations.join(', ')})`;
+              if (losses.length === 0) return ctx.confirm(`Roll back ${what}?`);
+              ctx.out.warn(`rolling back ${what} drops data:`);
+              for (const l of losses) ctx.out.info(`  ${l.table}: ${describeLoss(l)}`);
+              await confirmByName(ctx.config, db.name, `Roll back ${what} and destroy the rows above?`, opts.confirmDatabase);
+            },
+          });
+          if (ctx.config.json) ctx.out.data({ rolled_back: res.rolledBack, dropped: res.dropped });
+          if (res.rolledBack.length === 0) ctx.out.info('Nothing to roll back.');
+          else ctx.out.success(`Rolled back ${res.rolledBack.length} migration(s): ${res.rolledBack.join(', ')}${res.dropped.length ? ` (rows dropped from ${res.dropped.map((l) => l.table).join(', ')})` : ''}`);
         }),
       ),
-    ['rayon migrate rollback --yes', 'rayon migrate rollback --all --yes'],
+    [
+      'rayon migrate rollback --yes                 # the last applied migration only',
+      'rayon migrate rollback --step 2 --yes',
+      'rayon migrate rollback --all --drop-data --confirm-database rayon   # destroys every table: back up first',
+    ],
   );
 
   examples(
