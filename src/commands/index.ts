@@ -12,6 +12,7 @@ import { registerPartner } from './partner/index.js';
 import { registerCatalog } from './catalog/index.js';
 import { registerRedemption } from './redemption/index.js';
 import { registerScale } from './scale/index.js';
+import { registerFraud } from './fraud/index.js';
 
 /** Every command group, in the order `rayon --help` lists them. */
 export function registerAll(program: Command): void {
@@ -28,4 +29,5 @@ export function registerAll(program: Command): void {
   registerCatalog(program);
   registerRedemption(program);
   registerScale(program);
+  registerFraud(program);
 }
