@@ -64,5 +64,5 @@ export function referenceKeySql(column: string): string {
   const nfkc = `normalize(regexp_replace(${column}, '[${INVISIBLE_CLASS}]', '', 'g'), NFKC)`;
   const lowered = `lower(${nfkc} collate "C")`;
   // The table holds letters only: no quote or backslash to escape in the literals.
-  return `(case when ${column} ~ '[^\\x01-\\x7f]' then translate(${lowered}, '${FOLD.from}', '${FOLD.to}') else lower(${column} collate "C") end)`;
+  return `(case when octet_length(${column}) <> char_length(${column}) then translate(${lowered}, '${FOLD.from}', '${FOLD.to}') else lower(${column} collate "C") end)`;
 }

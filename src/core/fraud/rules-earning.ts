@@ -66,19 +66,26 @@ export const refusedBurst: RuleDef = {
 export const sharedReference: RuleDef = {
   name: 'shared_reference',
   sql: `
-    with e as (
+    with e as materialized (
       select t.user_id, t.action_type, t.reference_id, ${referenceKeySql('t.reference_id')} as ref_key, t.created_at
         from points_transactions t
        where t.type = 'earn' and t.created_at between :since and :until
+    ), per_user as (
+      select action_type, ref_key, user_id, max(created_at) as latest_at
+        from e group by action_type, ref_key, user_id
     ), g as (
-      select action_type, ref_key, count(distinct user_id)::int as users,
-             count(distinct reference_id)::int as spellings, max(created_at) as latest_at
-        from e
-       group by action_type, ref_key
-      having count(distinct user_id) >= :min_users
+      select action_type, ref_key, count(*)::int as users, max(latest_at) as latest_at
+        from per_user group by action_type, ref_key
+      having count(*) >= :min_users
+    ), spelt as (
+      select g.action_type, g.ref_key, count(distinct e.reference_id)::int as spellings
+        from g join e on e.action_type = g.action_type and e.ref_key = g.ref_key
+       group by g.action_type, g.ref_key
     ), hit as (
-      select distinct e.user_id, g.action_type, g.ref_key, g.users, g.spellings, g.latest_at
-        from e join g on g.action_type = e.action_type and g.ref_key = e.ref_key
+      select p.user_id, g.action_type, g.ref_key, g.users, s.spellings, g.latest_at
+        from g
+        join per_user p on p.action_type = g.action_type and p.ref_key = g.ref_key
+        join spelt s on s.action_type = g.action_type and s.ref_key = g.ref_key
     )
     select distinct on (user_id) user_id, action_type, ref_key, users, spellings,
            count(*) over (partition by user_id)::int as refs,
