@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { createTestDb, describeMultiConnection, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
 import { earn } from '../../src/core/earning.js';
-import { defaultParams, dismissCase, getCase, listCases, loadParams, markCasesActioned, parseAssignment, scanFraud, scanWindow, setRuleParam } from '../../src/core/fraud/index.js';
+import { RULES, RULE_NAMES, defaultParams, dismissCase, getCase, showRules, listCases, loadParams, markCasesActioned, parseAssignment, scanFraud, scanWindow, setRuleParam } from '../../src/core/fraud/index.js';
 import { verifyLedger } from '../../src/core/verify.js';
 
 vi.setConfig({ testTimeout: 60_000 });
@@ -119,6 +119,13 @@ describe('rules settings', () => {
     expect(await k('audit_log').where({ action: 'fraud.rules' })).toHaveLength(1);
     await expect(setRuleParam(k, parseAssignment('earn_velocity.max_per_hour=22'), { reason: '', actor: 'carol', now: new Date() })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
     await setRuleParam(k, parseAssignment('earn_velocity.max_per_hour=20'), { reason: 'promo over', actor: 'carol', now: new Date('2026-04-11T08:00:00Z') });
+  });
+
+  it('rules show lists every parameter with its value, default, meaning and who changed it last', async () => {
+    const rows = await showRules(k);
+    expect(rows.map((r) => `${r.rule}.${r.param}`)).toEqual(RULE_NAMES.flatMap((rule) => RULES[rule].params.map((p) => `${rule}.${p.name}`)));
+    expect(rows.find((r) => r.rule === 'earn_velocity')).toMatchObject({ value: 20, default: 20, updated_by: 'carol', meaning: expect.stringMatching(/60 minutes/) });
+    expect(rows.find((r) => r.rule === 'lockstep_farm' && r.param === 'min_days')).toMatchObject({ value: 5, updated_by: 'system', finds: expect.stringMatching(/same set/) });
   });
 });
 
