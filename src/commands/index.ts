@@ -13,6 +13,7 @@ import { registerCatalog } from './catalog/index.js';
 import { registerRedemption } from './redemption/index.js';
 import { registerScale } from './scale/index.js';
 import { registerDb } from './db/index.js';
+import { registerFraud } from './fraud/index.js';
 
 /** Every command group, in the order `rayon --help` lists them. */
 export function registerAll(program: Command): void {
@@ -30,4 +31,5 @@ export function registerAll(program: Command): void {
   registerRedemption(program);
   registerScale(program);
   registerDb(program);
+  registerFraud(program);
 }
