@@ -20,9 +20,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = (p) => path.join(here, '..', 'dist', 'src', p);
 const { openDb } = await import(dist('db/connect.js'));
 const { migrateLatest } = await import(dist('db/migrate.js'));
-const { importCatalog } = await import(dist('core/catalog-import.js'));
-const { importPartners } = await import(dist('core/partners.js'));
-const { catalogPage } = await import(dist('core/catalog.js'));
+const { importCatalog } = await import(dist('core/catalog/index.js'));
+const { importPartners } = await import(dist('core/catalog/index.js'));
+const { catalogPage } = await import(dist('core/catalog/index.js'));
 
 const args = process.argv.slice(2);
 const flag = (n) => args.includes(n);

@@ -4,8 +4,8 @@
 // DATABASE_URL pointing at a migrated scratch database (users are created: never production).
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/scratch N=10000 C=16 node bench/collect-daily-core.mjs
 import { openDb } from '../dist/src/db/connect.js';
-import { upsertUsers } from '../dist/src/core/users.js';
-import { collectDaily } from '../dist/src/core/earning.js';
+import { upsertUsers } from '../dist/src/core/users/index.js';
+import { collectDaily } from '../dist/src/core/earning/index.js';
 
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error('set DATABASE_URL to a migrated scratch database');

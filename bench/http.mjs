@@ -22,8 +22,8 @@ const NAME = 'rayon_bench_http';
 
 const { openDb } = await import(dist('db/connect.js'));
 const { migrateLatest } = await import(dist('db/migrate.js'));
-const { upsertUsers } = await import(dist('core/users.js'));
-const { collectDaily } = await import(dist('core/earning.js'));
+const { upsertUsers } = await import(dist('core/users/index.js'));
+const { collectDaily } = await import(dist('core/earning/index.js'));
 // The same collection called in-process, with no HTTP, on other users: how much the HTTP layer costs.
 const CORE_USERS = Math.min(3000, USERS);
 // Before round 1, other users collect (not counted): the figures are for a server whose code V8

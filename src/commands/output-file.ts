@@ -1,4 +1,4 @@
-import { checkOutputFile, type OutputFileOptions } from '../core/output-file.js';
+import { checkOutputFile, type OutputFileOptions } from '../core/files/index.js';
 import type { Ctx } from './context.js';
 import { confirmReplace } from './prompt.js';
 

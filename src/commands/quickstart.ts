@@ -4,9 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { action, examples } from './context.js';
 import { migrateLatest } from '../db/migrate.js';
-import { importUsers, territoryCodes } from '../core/users.js';
-import { parseUsersCsv } from '../core/users-csv.js';
-import { listTerritories } from '../core/territories.js';
+import { importUsers, territoryCodes, parseUsersCsv, listTerritories } from '../core/users/index.js';
 
 /** The sample files shipped at the package root: two levels up from src/commands, three from dist/src/commands. */
 function examplesDir(): string {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { RayonError } from '../core/errors.js';
-import { audit } from '../core/audit.js';
+import { audit } from '../core/audit/index.js';
 import { scramSha256Verifier } from './scram.js';
 import { APP_WRITES, lostGrants, readGrants, type Grant } from './role-grants.js';
 

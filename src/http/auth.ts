@@ -1,7 +1,7 @@
 import { SignJWT, createLocalJWKSet, errors as joseErrors, importSPKI, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { RayonError } from '../core/errors.js';
-import { checkTtl, newJti } from '../core/tokens.js';
-import { USER_ID_RE } from '../core/users.js';
+import { checkTtl, newJti } from '../core/tokens/index.js';
+import { USER_ID_RE } from '../core/users/index.js';
 import type { AuthConfig } from './config.js';
 import type { RevocationCheck } from './revocations.js';
 

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Knex } from 'knex';
-import { dailyBatchStats } from '../core/daily.js';
+import { dailyBatchStats } from '../core/earning/index.js';
 
 /**
  * Prometheus metrics of one server. Each server gets its own registry (tests run several in
@@ -63,7 +63,7 @@ export class Metrics {
     poolGauge('rayon_db_pool_free', 'idle database connections', (p) => p.numFree());
     poolGauge('rayon_db_pool_pending_acquires', 'requests waiting for a database connection', (p) => p.numPendingAcquires());
     poolGauge('rayon_db_pool_max', 'maximum database connections', (p) => p.max);
-    // Daily collections in batches (src/core/daily.ts), since start (0 on the embedded database,
+    // Daily collections in batches (src/core/earning/collect.ts), since start (0 on the embedded database,
     // which does not batch).
     const dailyGauge = (name: string, help: string, read: (s: NonNullable<ReturnType<typeof dailyBatchStats>>) => number) =>
       gauge(name, help, () => {

@@ -4,7 +4,7 @@
  * document, so the three cannot drift apart.
  */
 import { MAX_PAGE_DEPTH } from '../core/bounds.js';
-import { REFERENCE_ID_MAX, REFERENCE_ID_RAW_MAX } from '../core/text.js';
+import { REFERENCE_ID_MAX, REFERENCE_ID_RAW_MAX } from '../core/earning/index.js';
 
 const userId = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'user id; defaults to the token subject for a user token' } as const;
 const page = {

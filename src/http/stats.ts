@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { BUCKET_SECONDS, LATENCY_BOUNDS_MS, addRequestStats, type StatsRow } from '../core/request-stats.js';
+import { BUCKET_SECONDS, LATENCY_BOUNDS_MS, addRequestStats, type StatsRow } from '../core/ops/index.js';
 
 /**
  * Collects request statistics in memory per (minute, route, status class) and writes them to

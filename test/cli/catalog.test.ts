@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { createTestDb, onPostgres, type TestDb } from '../helpers/db.js';
 import { makeUser } from '../helpers/fixtures.js';
 import { give } from '../helpers/ledger-setup.js';
-import { redeem } from '../../src/core/redemption.js';
+import { redeem } from '../../src/core/redemption/index.js';
 
 /**
  * `rayon partner | catalog | redemption …` end to end on the built binary (run `npm run build`

@@ -3,8 +3,8 @@ import { createTestDb, describeMultiConnection, type TestDb } from '../helpers/d
 import { makeUsers } from '../helpers/fixtures.js';
 import { give } from '../helpers/ledger-setup.js';
 import { assertBuilt, rayon } from '../helpers/rayon-cli.js';
-import { credit, lockAccount } from '../../src/core/ledger.js';
-import { scaleAt } from '../../src/core/scale.js';
+import { credit, lockAccount } from '../../src/core/ledger/index.js';
+import { scaleAt } from '../../src/core/scale/index.js';
 
 /**
  * `rayon ledger verify` and the audit rule, end to end: the built CLI prints ledger rows by type

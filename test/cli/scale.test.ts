@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { createTestDb, onPostgres, type TestDb } from '../helpers/db.js';
 import { at, makeUser } from '../helpers/fixtures.js';
 import { DEFAULT } from '../helpers/scale-doc.js';
-import { collectDaily, earn } from '../../src/core/earning.js';
+import { collectDaily, earn } from '../../src/core/earning/index.js';
 
 /**
  * The built `rayon scale …` commands end to end (run `npm run build` first): stdout, stderr and

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { upsertUsers, type UserInput } from '../../src/core/users.js';
+import { upsertUsers, type UserInput } from '../../src/core/users/index.js';
 
 export const at = (iso: string): Date => new Date(iso);
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { collectDaily, earn } from '../../src/core/earning.js';
-import { adjustPoints } from '../../src/core/corrections.js';
-import { redeem } from '../../src/core/redemption.js';
+import { collectDaily, earn } from '../../src/core/earning/index.js';
+import { adjustPoints } from '../../src/core/corrections/index.js';
+import { redeem } from '../../src/core/redemption/index.js';
 import { addDays } from '../../src/core/time.js';
 import type { RuleName } from '../../src/core/fraud/index.js';
 import { makeUsers } from './fixtures.js';

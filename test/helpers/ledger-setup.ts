@@ -1,8 +1,7 @@
 import type { Knex } from 'knex';
-import { adjustPoints } from '../../src/core/corrections.js';
-import { parseCorrectionsCsv } from '../../src/core/corrections-csv.js';
-import { debit, readBalance, type Account, type DebitSpec } from '../../src/core/ledger.js';
-import { audit } from '../../src/core/audit.js';
+import { adjustPoints, parseCorrectionsCsv } from '../../src/core/corrections/index.js';
+import { debit, readBalance, type Account, type DebitSpec } from '../../src/core/ledger/index.js';
+import { audit } from '../../src/core/audit/index.js';
 
 /** Give (or take) points to a user at a business instant, as a one-off adjustment batch. */
 export async function give(knex: Knex, userId: string, amount: number, now: string | Date, opts: { clamp?: boolean } = {}) {

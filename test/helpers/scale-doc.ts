@@ -1,4 +1,4 @@
-import type { ScaleDocument } from '../../src/core/scale.js';
+import type { ScaleDocument } from '../../src/core/scale/index.js';
 
 /** The default scale (SPEC version 1), for tests that derive proposals from it. */
 export const DEFAULT: ScaleDocument = {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, onPostgres, type TestDb } from '../helpers/db.js';
 import { makeUser } from '../helpers/fixtures.js';
 import { call, makeRewards, startServer, token, type Running } from './helpers.js';
-import { requestStatsSummary } from '../../src/core/request-stats.js';
+import { requestStatsSummary } from '../../src/core/ops/index.js';
 
 const NOW = '2026-11-25T08:00:00Z';
 let t: TestDb;

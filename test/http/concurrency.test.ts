@@ -6,7 +6,7 @@ import { makeUser, makeUsers } from '../helpers/fixtures.js';
 import { call, makeRewards, startServer, token, type Running } from './helpers.js';
 import { spawnServe } from './processes.js';
 import { openDb, type Db } from '../../src/db/connect.js';
-import { dailyBatchStats } from '../../src/core/earning.js';
+import { dailyBatchStats } from '../../src/core/earning/index.js';
 
 const NOW = '2026-11-25T08:00:00Z';
 let t: TestDb;

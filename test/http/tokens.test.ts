@@ -10,7 +10,7 @@ import { issueToken } from '../../src/http/auth.js';
 import { resolveAuthConfig, resolveServeConfig, type AuthConfig } from '../../src/http/config.js';
 import { createServer } from '../../src/http/server.js';
 import { parseRateLimits } from '../../src/http/rate-limit.js';
-import { revokeToken } from '../../src/core/tokens.js';
+import { revokeToken } from '../../src/core/tokens/index.js';
 import type { FieldError } from '../../src/core/errors.js';
 
 // Tokens (SPEC "Security and safety"): HS256 next to asymmetric keys, the JWKS audience, and

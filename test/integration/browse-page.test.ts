@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeReward } from '../helpers/catalog-setup.js';
-import { CatalogTotals, catalogPage } from '../../src/core/catalog.js';
+import { CatalogTotals, catalogPage } from '../../src/core/catalog/index.js';
 
 // The app's catalog page: items come from an index scan that stops after the page, the total
 // from a count that the HTTP mode may reuse for a few seconds. Both checked against a plain

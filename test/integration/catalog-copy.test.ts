@@ -5,12 +5,20 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { createTestDb, describePostgresOnly, type TestDb } from '../helpers/db.js';
-import { importPartners } from '../../src/core/partners.js';
-import { importCatalog } from '../../src/core/catalog-import.js';
-import { CATALOG_COLUMNS, validateRewardRow, type CatalogColumn, type RewardInput } from '../../src/core/catalog-csv.js';
-import { rawColumns, rawTableDdl, stageWithCopy, validateAndStageSql } from '../../src/core/catalog-copy.js';
-import { openCsvStream } from '../../src/core/csv-stream.js';
-import { STAGE_COLUMNS } from '../../src/core/catalog-stage.js';
+import {
+  importPartners,
+  importCatalog,
+  CATALOG_COLUMNS,
+  validateRewardRow,
+  type CatalogColumn,
+  type RewardInput,
+  rawColumns,
+  rawTableDdl,
+  stageWithCopy,
+  validateAndStageSql,
+  STAGE_COLUMNS,
+} from '../../src/core/catalog/index.js';
+import { openCsvStream } from '../../src/core/csv/index.js';
 import { canCopy } from '../../src/db/copy.js';
 
 /**

@@ -5,9 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { rejection } from '../helpers/ledger-setup.js';
-import { importCatalog } from '../../src/core/catalog-import.js';
-import { importPartners, listPartners } from '../../src/core/partners.js';
-import { catalogPage, exportCatalog, listCatalog } from '../../src/core/catalog.js';
+import { importCatalog, importPartners, listPartners, catalogPage, exportCatalog, listCatalog } from '../../src/core/catalog/index.js';
 
 const FIX = path.join(import.meta.dirname, '..', 'fixtures');
 const NOW = new Date('2026-11-25T08:00:00Z');

@@ -7,10 +7,8 @@ import { auditedDebit, correctionsFile, give, storedBalance } from '../helpers/l
 import { withDatabase } from '../helpers/global-setup.js';
 import { openDb, type Db } from '../../src/db/connect.js';
 import { migrateLatest, migrationStatus } from '../../src/db/migrate.js';
-import { lockAccount } from '../../src/core/ledger.js';
-import { expirePoints } from '../../src/core/expiry.js';
-import { applyCorrections } from '../../src/core/corrections.js';
-import { verifyLedger } from '../../src/core/verify.js';
+import { lockAccount, expirePoints, verifyLedger } from '../../src/core/ledger/index.js';
+import { applyCorrections } from '../../src/core/corrections/index.js';
 import { RayonError } from '../../src/core/errors.js';
 
 let t: TestDb;

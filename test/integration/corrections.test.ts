@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
 import { correctionsFile, give, ledgerCounts, rejection, storedBalance } from '../helpers/ledger-setup.js';
-import { adjustPoints, applyCorrections } from '../../src/core/corrections.js';
-import { verifyLedger } from '../../src/core/verify.js';
-import { listAudit } from '../../src/core/audit.js';
+import { adjustPoints, applyCorrections } from '../../src/core/corrections/index.js';
+import { verifyLedger } from '../../src/core/ledger/index.js';
+import { listAudit } from '../../src/core/audit/index.js';
 
 let t: TestDb;
 const NOW = new Date('2026-11-25T08:00:00Z');

@@ -2,13 +2,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import knexPkg, { type Knex } from 'knex';
 import { createTestDb, describePostgresOnly, type TestDb } from '../helpers/db.js';
 import { at, makeUsers } from '../helpers/fixtures.js';
-import { collectDaily, dailyBatchStats, earn } from '../../src/core/earning.js';
+import { collectDaily, dailyBatchStats, earn } from '../../src/core/earning/index.js';
 import { RayonError } from '../../src/core/errors.js';
-import { verifyLedger } from '../../src/core/verify.js';
-import { lockAccount } from '../../src/core/ledger.js';
+import { verifyLedger, lockAccount } from '../../src/core/ledger/index.js';
 
 /**
- * Daily collections batched per process (src/core/daily.ts): many users collecting at once are
+ * Daily collections batched per process (src/core/earning/collect.ts): many users collecting at once are
  * read and written a batch at a time. Each user keeps their own answer, refusal and guard; a
  * failed batch falls back to one collection per user.
  */

@@ -7,16 +7,12 @@ import { correctionsFile, rejection } from '../helpers/ledger-setup.js';
 import { call, makeRewards, startServer, token } from '../http/helpers.js';
 import { openDb, type Db } from '../../src/db/connect.js';
 import { applyAppRole } from '../../src/db/roles.js';
-import { collectDaily, earn } from '../../src/core/earning.js';
-import { adjustPoints, applyCorrections } from '../../src/core/corrections.js';
-import { revert } from '../../src/core/revert.js';
-import { approveRedemption, redeem, rejectRedemption } from '../../src/core/redemption.js';
-import { expirePoints } from '../../src/core/expiry.js';
-import { readBalance } from '../../src/core/ledger.js';
-import { pointsHistory } from '../../src/core/history.js';
-import { catalogPage } from '../../src/core/catalog.js';
-import { addRequestStats } from '../../src/core/request-stats.js';
-import { verifyLedger } from '../../src/core/verify.js';
+import { collectDaily, earn } from '../../src/core/earning/index.js';
+import { adjustPoints, applyCorrections, revert } from '../../src/core/corrections/index.js';
+import { approveRedemption, redeem, rejectRedemption } from '../../src/core/redemption/index.js';
+import { expirePoints, readBalance, pointsHistory, verifyLedger } from '../../src/core/ledger/index.js';
+import { catalogPage } from '../../src/core/catalog/index.js';
+import { addRequestStats } from '../../src/core/ops/index.js';
 
 /**
  * `rayon db roles` (SPEC "Security and safety" → Database roles): the main paths of `rayon serve`

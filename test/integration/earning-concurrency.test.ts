@@ -2,10 +2,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { createTestDb, describeMultiConnection, onPostgres, type TestDb } from '../helpers/db.js';
 import { at, makeUser, makeUsers } from '../helpers/fixtures.js';
-import { collectDaily, earn } from '../../src/core/earning.js';
+import { collectDaily, earn } from '../../src/core/earning/index.js';
 import { RayonError } from '../../src/core/errors.js';
-import { lockAccount } from '../../src/core/ledger.js';
-import { parseAssignment, planScaleSet, writeScaleVersion } from '../../src/core/scale-edit.js';
+import { lockAccount } from '../../src/core/ledger/index.js';
+import { parseAssignment, planScaleSet, writeScaleVersion } from '../../src/core/scale/index.js';
 import type { Db } from '../../src/db/connect.js';
 
 /**

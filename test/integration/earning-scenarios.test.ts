@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { at, makeUser } from '../helpers/fixtures.js';
-import { collectDaily, earn, streakStatus } from '../../src/core/earning.js';
+import { collectDaily, earn, streakStatus } from '../../src/core/earning/index.js';
 import { RayonError } from '../../src/core/errors.js';
-import { planScaleSet, parseAssignment, writeScaleVersion } from '../../src/core/scale-edit.js';
+import { planScaleSet, parseAssignment, writeScaleVersion } from '../../src/core/scale/index.js';
 import { addDays, startOfLocalDay } from '../../src/core/time.js';
 
 /** Multi-day scenarios with a controlled clock (SPEC "Daily collection and streaks"). */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { at, makeUser } from '../helpers/fixtures.js';
-import { collectDaily, earn, streakStatus } from '../../src/core/earning.js';
+import { collectDaily, earn, streakStatus } from '../../src/core/earning/index.js';
 import { RayonError } from '../../src/core/errors.js';
 import type { Knex } from 'knex';
 

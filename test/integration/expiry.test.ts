@@ -2,10 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
 import { auditedDebit, give, ledgerCounts, rejection, storedBalance } from '../helpers/ledger-setup.js';
-import { expirePoints } from '../../src/core/expiry.js';
-import { expiringSoon, lockAccount, readBalance } from '../../src/core/ledger.js';
-import { verifyLedger } from '../../src/core/verify.js';
-import { listAudit } from '../../src/core/audit.js';
+import { expirePoints, expiringSoon, lockAccount, readBalance, verifyLedger } from '../../src/core/ledger/index.js';
+import { listAudit } from '../../src/core/audit/index.js';
 
 let t: TestDb;
 const NOW = new Date('2026-11-25T08:00:00Z');

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Knex } from 'knex';
 import { createTestDb, describeMultiConnection, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
-import { earn } from '../../src/core/earning.js';
+import { earn } from '../../src/core/earning/index.js';
 import { RULES, RULE_NAMES, defaultParams, dismissCase, getCase, showRules, listCases, loadParams, markCasesActioned, parseAssignment, scanFraud, scanWindow, setRuleParam } from '../../src/core/fraud/index.js';
-import { verifyLedger } from '../../src/core/verify.js';
+import { verifyLedger } from '../../src/core/ledger/index.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { EXPECTED, SCAN_NOW, WINDOW, publicRowCounts, seedFraudPatterns } from '../helpers/fraud-seed.js';
 import { backtestFraud, defaultParams, listCases, loadParams, parseAssignment, RULE_NAMES, runRule, runRules, scanFraud } from '../../src/core/fraud/index.js';
-import { verifyLedger } from '../../src/core/verify.js';
+import { verifyLedger } from '../../src/core/ledger/index.js';
 
 // Seeding writes some 700 operations through the core functions: generous on a loaded machine.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 600_000 });

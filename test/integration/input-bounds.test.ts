@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUser } from '../helpers/fixtures.js';
-import { earn } from '../../src/core/earning.js';
-import { adjustPoints } from '../../src/core/corrections.js';
-import { pointsHistory } from '../../src/core/history.js';
-import { listRedemptions, userRedemptions } from '../../src/core/redemption.js';
-import { catalogPage, listCatalog } from '../../src/core/catalog.js';
+import { earn } from '../../src/core/earning/index.js';
+import { adjustPoints } from '../../src/core/corrections/index.js';
+import { pointsHistory } from '../../src/core/ledger/index.js';
+import { listRedemptions, userRedemptions } from '../../src/core/redemption/index.js';
+import { catalogPage, listCatalog } from '../../src/core/catalog/index.js';
 import { RayonError } from '../../src/core/errors.js';
 
 let t: TestDb;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { at, makeUser } from '../helpers/fixtures.js';
-import { credit, debit, lockAccount, readBalance } from '../../src/core/ledger.js';
-import { scaleAt } from '../../src/core/scale.js';
+import { credit, debit, lockAccount, readBalance } from '../../src/core/ledger/index.js';
+import { scaleAt } from '../../src/core/scale/index.js';
 
 let t: TestDb;
 beforeAll(async () => {

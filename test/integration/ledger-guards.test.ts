@@ -3,9 +3,8 @@ import type { Knex } from 'knex';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
 import { give, ledgerCounts, rejection } from '../helpers/ledger-setup.js';
-import { credit, lockAccount } from '../../src/core/ledger.js';
-import { scaleAt } from '../../src/core/scale.js';
-import { verifyLedger } from '../../src/core/verify.js';
+import { credit, lockAccount, verifyLedger } from '../../src/core/ledger/index.js';
+import { scaleAt } from '../../src/core/scale/index.js';
 import * as guards from '../../migrations/20261203000080_ledger_guards.js';
 
 /**

@@ -4,9 +4,8 @@ import { makeUsers } from '../helpers/fixtures.js';
 import { give, storedBalance } from '../helpers/ledger-setup.js';
 import { invariantProblems, makeReward } from '../helpers/catalog-setup.js';
 import { type Db } from '../../src/db/connect.js';
-import { approveRedemption, redeem, rejectRedemption } from '../../src/core/redemption.js';
-import { expirePoints } from '../../src/core/expiry.js';
-import { verifyLedger } from '../../src/core/verify.js';
+import { approveRedemption, redeem, rejectRedemption } from '../../src/core/redemption/index.js';
+import { expirePoints, verifyLedger } from '../../src/core/ledger/index.js';
 import { RayonError } from '../../src/core/errors.js';
 
 const NOW = new Date('2026-11-25T08:00:00Z');

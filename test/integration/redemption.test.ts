@@ -3,8 +3,8 @@ import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
 import { balanceOf, give, rejection } from '../helpers/ledger-setup.js';
 import { invariantProblems, makeReward } from '../helpers/catalog-setup.js';
-import { approveRedemption, listRedemptions, redeem, redeemFingerprint, rejectRedemption, userRedemptions, voucherCode } from '../../src/core/redemption.js';
-import { verifyLedger } from '../../src/core/verify.js';
+import { approveRedemption, listRedemptions, redeem, redeemFingerprint, rejectRedemption, userRedemptions, voucherCode } from '../../src/core/redemption/index.js';
+import { verifyLedger } from '../../src/core/ledger/index.js';
 
 const NOW = new Date('2026-11-25T08:00:00Z');
 let t: TestDb;

@@ -3,10 +3,8 @@ import { createTestDb, describeMultiConnection, type TestDb } from '../helpers/d
 import { openDb } from '../../src/db/connect.js';
 import { makeUsers } from '../helpers/fixtures.js';
 import { auditedDebit, correctionsFile, give, ledgerCounts, rejection, storedBalance } from '../helpers/ledger-setup.js';
-import { applyCorrections } from '../../src/core/corrections.js';
-import { revert } from '../../src/core/revert.js';
-import { expirePoints } from '../../src/core/expiry.js';
-import { verifyLedger } from '../../src/core/verify.js';
+import { applyCorrections, revert } from '../../src/core/corrections/index.js';
+import { expirePoints, verifyLedger } from '../../src/core/ledger/index.js';
 
 let t: TestDb;
 const NOW = new Date('2026-11-25T08:00:00Z');
@@ -142,7 +140,7 @@ describe('points revert', () => {
 
     await give(k, 'r9', 50, NOW);
     await k.transaction(async (trx) => {
-      const { lockAccount } = await import('../../src/core/ledger.js');
+      const { lockAccount } = await import('../../src/core/ledger/index.js');
       const acc = await lockAccount(trx, 'r9');
       await auditedDebit(trx, acc, { type: 'redeem', amount: 5, now: NOW, key: 'redeem:test:1' });
     });

@@ -3,8 +3,7 @@ import type { Knex } from 'knex';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { at, makeUser } from '../helpers/fixtures.js';
 import { DEFAULT } from '../helpers/scale-doc.js';
-import { collectDaily, earn } from '../../src/core/earning.js';
-import { formatEur, simulateScale } from '../../src/core/scale-simulate.js';
+import { collectDaily, earn, formatEur, simulateScale } from '../../src/core/earning/index.js';
 import { addDays } from '../../src/core/time.js';
 
 let t: TestDb;

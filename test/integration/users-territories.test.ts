@@ -4,12 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
 import { give, rejection } from '../helpers/ledger-setup.js';
-import { addUser, getUser, importUsers, setBeta, territoryCodes } from '../../src/core/users.js';
-import { parseUsersCsv } from '../../src/core/users-csv.js';
-import { listTerritories, setTerritoryState } from '../../src/core/territories.js';
-import { assertActive, lockAccount } from '../../src/core/ledger.js';
-import { pointsHistory } from '../../src/core/history.js';
-import { listAudit } from '../../src/core/audit.js';
+import { addUser, getUser, importUsers, setBeta, territoryCodes, parseUsersCsv, listTerritories, setTerritoryState } from '../../src/core/users/index.js';
+import { assertActive, lockAccount, pointsHistory } from '../../src/core/ledger/index.js';
+import { listAudit } from '../../src/core/audit/index.js';
 
 let t: TestDb;
 const NOW = new Date('2026-11-25T08:00:00Z');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
 import { give, rejection } from '../helpers/ledger-setup.js';
-import { verifyLedger } from '../../src/core/verify.js';
+import { verifyLedger } from '../../src/core/ledger/index.js';
 
 let t: TestDb;
 const NOW = '2026-11-25T08:00:00Z';

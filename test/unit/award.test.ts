@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { award, raiseStatus, statusFor, toM100, versionInForce, type ScaleStatus } from '../../src/core/scale.js';
-import { capExceeded } from '../../src/core/caps.js';
-import { referenceIdProblem } from '../../src/core/text.js';
-import { dailyAward } from '../../src/core/streak.js';
+import { award, raiseStatus, statusFor, toM100, versionInForce, type ScaleStatus } from '../../src/core/scale/index.js';
+import { capExceeded, referenceIdProblem, dailyAward } from '../../src/core/earning/index.js';
 import { localDate } from '../../src/core/time.js';
 
 const STATUSES: ScaleStatus[] = [

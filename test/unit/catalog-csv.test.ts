@@ -1,9 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  CATALOG_OPTIONAL, CATALOG_REQUIRED, checkHeader, exportCells, neutralise, unneutralise, validateRewardRow, type CatalogColumn,
-} from '../../src/core/catalog-csv.js';
-import { validatePartnerRow } from '../../src/core/partners.js';
+import { CATALOG_OPTIONAL, CATALOG_REQUIRED, checkHeader, exportCells, neutralise, unneutralise, validateRewardRow, type CatalogColumn, validatePartnerRow } from '../../src/core/catalog/index.js';
 
 const ctx = { partners: new Map([['BOUTIK', 1]]), territories: new Set(['RE', 'GP', 'MQ', 'YT']) };
 const good: Record<CatalogColumn, string> = {

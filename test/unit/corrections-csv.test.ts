@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
-import { parseCorrectionsCsv } from '../../src/core/corrections-csv.js';
+import { parseCorrectionsCsv } from '../../src/core/corrections/index.js';
 import { RayonError } from '../../src/core/errors.js';
 
 const parse = (text: string) => parseCorrectionsCsv(Buffer.from(text, 'utf8'), '/tmp/some/dir/corr.csv');

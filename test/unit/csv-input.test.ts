@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeUtf8Strict, detectDelimiter, physicalLines, readCsvTable } from '../../src/core/csv-input.js';
+import { decodeUtf8Strict, detectDelimiter, physicalLines, readCsvTable } from '../../src/core/csv/index.js';
 import { RayonError } from '../../src/core/errors.js';
 
 const COLS = { required: ['user_id', 'amount', 'reason', 'ref'], optional: ['ticket'] };

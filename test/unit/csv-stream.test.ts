@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { completeUpTo, firstInvalidUtf8, openCsvStream } from '../../src/core/csv-stream.js';
+import { completeUpTo, firstInvalidUtf8, openCsvStream } from '../../src/core/csv/index.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rayon-csv-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { allocateFifo, type OpenLot } from '../../src/core/fifo.js';
+import { allocateFifo, type OpenLot } from '../../src/core/ledger/index.js';
 
 const lot = (id: number, remaining: number, iso: string): OpenLot => ({ id, remaining, expires_at: new Date(iso) });
 

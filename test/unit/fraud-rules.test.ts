@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RULES, RULE_NAMES, defaultParams, parseAssignment, parseRuleName, scanWindow, scoreAbove, withAssignments } from '../../src/core/fraud/index.js';
-import { quote } from '../../src/core/fraud/finding.js';
-import { RULE_DEFS } from '../../src/core/fraud/rules.js';
+import { RULES, RULE_NAMES, defaultParams, parseAssignment, parseRuleName, scanWindow, scoreAbove, withAssignments, quote, RULE_DEFS } from '../../src/core/fraud/index.js';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 const codeOf = (fn: () => unknown) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertPageDepth, assertPointsAmount, MAX_PAGE_DEPTH, pointsAmountProblem, POINTS_MAX } from '../../src/core/bounds.js';
 import { RayonError } from '../../src/core/errors.js';
-import { parseCorrectionsCsv } from '../../src/core/corrections-csv.js';
+import { parseCorrectionsCsv } from '../../src/core/corrections/index.js';
 import { mapDbError } from '../../src/core/errors.js';
 
 function refusal(fn: () => unknown): RayonError {

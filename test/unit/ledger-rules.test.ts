@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { award, statusFor, statusRank, raiseStatus, type ScaleStatus } from '../../src/core/scale.js';
+import { award, statusFor, statusRank, raiseStatus, type ScaleStatus } from '../../src/core/scale/index.js';
 import { parseIntStrict } from '../../src/commands/context.js';
 import { RayonError, ERROR_CODES, mapDbError } from '../../src/core/errors.js';
 

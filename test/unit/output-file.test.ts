@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OutputFile, checkOutputFile, writeOutputFile } from '../../src/core/output-file.js';
-import { exportCatalog } from '../../src/core/catalog.js';
+import { OutputFile, checkOutputFile, writeOutputFile } from '../../src/core/files/index.js';
+import { exportCatalog } from '../../src/core/catalog/index.js';
 import { RayonError } from '../../src/core/errors.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rayon-out-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldReference, normaliseReference, parseReferenceId, referenceIdProblem, stripInvisible } from '../../src/core/text.js';
+import { foldReference, normaliseReference, parseReferenceId, referenceIdProblem, stripInvisible } from '../../src/core/earning/index.js';
 import { RayonError } from '../../src/core/errors.js';
 
 describe('reference_id normalisation (NFKC, zero-width and bidi characters removed)', () => {

@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { assertValidScale, parseScaleJson, pointerToPath, SCALE_JSON_SCHEMA, scaleErrors } from '../../src/core/scale-schema.js';
+import {
+  assertValidScale,
+  parseScaleJson,
+  pointerToPath,
+  SCALE_JSON_SCHEMA,
+  scaleErrors,
+  award,
+  toM100,
+  applyAssignments,
+  diffScales,
+  formatChange,
+  parseAssignment,
+  parsePath,
+  type ScaleDocument,
+} from '../../src/core/scale/index.js';
 import { POINTS_MAX } from '../../src/core/bounds.js';
-import { award, toM100 } from '../../src/core/scale.js';
-import { applyAssignments, diffScales, formatChange, parseAssignment, parsePath } from '../../src/core/scale-edit.js';
 import { RayonError } from '../../src/core/errors.js';
-import type { ScaleDocument } from '../../src/core/scale.js';
 import { DEFAULT } from '../helpers/scale-doc.js';
 
 const clone = (): ScaleDocument => structuredClone(DEFAULT);

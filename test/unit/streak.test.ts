@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { effectiveStreak, m100ForDay, NEW_STREAK, streakTransition, type StreakState } from '../../src/core/streak.js';
+import { effectiveStreak, m100ForDay, NEW_STREAK, streakTransition, type StreakState } from '../../src/core/earning/index.js';
 import { addDays } from '../../src/core/time.js';
 
 const RULES = { joker_every_days: 7, max_jokers: 3 };

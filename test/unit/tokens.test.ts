@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkJti, formatDuration, newJti, parseTtl } from '../../src/core/tokens.js';
-import { maskVoucherCode } from '../../src/core/redemption.js';
+import { checkJti, formatDuration, newJti, parseTtl } from '../../src/core/tokens/index.js';
+import { maskVoucherCode } from '../../src/core/redemption/index.js';
 
 describe('token lifetimes', () => {
   it('parses 90s, 15m, 1h, 7d and holds each role to its cap', () => {

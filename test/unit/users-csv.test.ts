@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseUsersCsv } from '../../src/core/users-csv.js';
-import { validateUser } from '../../src/core/users.js';
+import { parseUsersCsv, validateUser } from '../../src/core/users/index.js';
 import { RayonError } from '../../src/core/errors.js';
 
 const TERRITORIES = new Set(['RE', 'GP', 'MQ', 'GF', 'YT', 'PM', 'BL', 'MF', 'WF', 'PF', 'NC']);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { listAudit } from '../../core/audit.js';
+import { listAudit } from '../../core/audit/index.js';
 import { parseSince } from '../since.js';
 
 export function registerAudit(program: Command): void {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { action, examples } from '../context.js';
-import { exportCatalog } from '../../core/catalog.js';
+import { exportCatalog } from '../../core/catalog/index.js';
 import { FORCE_DESCRIPTION, outputTarget } from '../output-file.js';
 
 export function registerCatalogExport(catalog: Command): void {

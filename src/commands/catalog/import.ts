@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, dryRunOption, examples } from '../context.js';
-import { importCatalog, type CatalogImportResult } from '../../core/catalog-import.js';
+import { importCatalog, type CatalogImportResult } from '../../core/catalog/index.js';
 import type { Output } from '../output.js';
 import { fileProgress } from '../progress.js';
 import { FORCE_DESCRIPTION, outputTarget } from '../output-file.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { listCatalog } from '../../core/catalog.js';
+import { listCatalog } from '../../core/catalog/index.js';
 
 export function registerCatalogList(catalog: Command): void {
   examples(

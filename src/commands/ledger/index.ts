@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { verifyLedger } from '../../core/verify.js';
+import { verifyLedger } from '../../core/ledger/index.js';
 
 export function registerLedger(program: Command): void {
   const ledger = program.command('ledger').description('check the ledger');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, dryRunOption, examples } from '../context.js';
-import { importPartners } from '../../core/partners.js';
+import { importPartners } from '../../core/catalog/index.js';
 
 export function registerPartnerImport(partner: Command): void {
   examples(

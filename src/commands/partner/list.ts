@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { listPartners } from '../../core/partners.js';
+import { listPartners } from '../../core/catalog/index.js';
 
 export function registerPartnerList(partner: Command): void {
   examples(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { adjustPoints } from '../../core/corrections.js';
+import { adjustPoints } from '../../core/corrections/index.js';
 import { assertPointsAmount } from '../../core/bounds.js';
 
 export function registerPointsAdjust(points: Command): void {

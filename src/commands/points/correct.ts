@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
 import { readInputFile } from '../files.js';
-import { applyCorrections } from '../../core/corrections.js';
-import { parseCorrectionsCsv } from '../../core/corrections-csv.js';
+import { applyCorrections, parseCorrectionsCsv } from '../../core/corrections/index.js';
 
 export function registerPointsCorrect(points: Command): void {
   examples(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { action, examples } from '../context.js';
-import { expirePoints } from '../../core/expiry.js';
+import { expirePoints } from '../../core/ledger/index.js';
 import { parseInstant } from '../../core/time.js';
 import { RayonError } from '../../core/errors.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { revert } from '../../core/revert.js';
+import { revert } from '../../core/corrections/index.js';
 
 export function registerPointsRevert(points: Command): void {
   examples(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { approveRedemption } from '../../core/redemption.js';
+import { approveRedemption } from '../../core/redemption/index.js';
 
 export function registerRedemptionApprove(redemption: Command): void {
   examples(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { listRedemptions } from '../../core/redemption.js';
+import { listRedemptions } from '../../core/redemption/index.js';
 
 export function registerRedemptionList(redemption: Command): void {
   examples(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { rejectRedemption } from '../../core/redemption.js';
+import { rejectRedemption } from '../../core/redemption/index.js';
 
 export function registerRedemptionReject(redemption: Command): void {
   examples(

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
 import { readInputFile } from '../files.js';
-import { planScaleChange, writeScaleVersion } from '../../core/scale-edit.js';
-import { parseScaleJson } from '../../core/scale-schema.js';
+import { planScaleChange, writeScaleVersion, parseScaleJson } from '../../core/scale/index.js';
 import { validationError } from '../../core/errors.js';
 import { renderPlan } from './render.js';
 

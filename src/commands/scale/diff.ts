@@ -2,10 +2,8 @@ import type { Command } from 'commander';
 import type { Knex } from 'knex';
 import { action, examples, parseIntStrict } from '../context.js';
 import { readInputFile } from '../files.js';
-import { getScaleVersion } from '../../core/scale.js';
+import { getScaleVersion, diffScales, formatChange, parseScaleJson } from '../../core/scale/index.js';
 import { notFound } from '../../core/errors.js';
-import { diffScales, formatChange } from '../../core/scale-edit.js';
-import { parseScaleJson } from '../../core/scale-schema.js';
 
 /** A version number, or a scale file (to compare a proposal with a version). */
 async function load(db: Knex, ref: string): Promise<unknown> {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { listScaleVersions } from '../../core/scale.js';
+import { listScaleVersions } from '../../core/scale/index.js';
 
 export function registerScaleHistory(scale: Command): void {
   examples(

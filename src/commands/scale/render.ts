@@ -1,6 +1,5 @@
 import type { Output } from '../output.js';
-import { award, toM100, type ScaleVersion } from '../../core/scale.js';
-import { formatChange, type ScaleChangePlan } from '../../core/scale-edit.js';
+import { award, toM100, type ScaleVersion, formatChange, type ScaleChangePlan } from '../../core/scale/index.js';
 
 /** A scale version as a product manager reads it: daily steps, actions, statuses. */
 export function renderScale(out: Output, v: ScaleVersion): void {

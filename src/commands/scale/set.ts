@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { parseAssignment, planScaleSet, writeScaleVersion } from '../../core/scale-edit.js';
+import { parseAssignment, planScaleSet, writeScaleVersion } from '../../core/scale/index.js';
 import { validationError } from '../../core/errors.js';
 import { renderPlan } from './render.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { scaleAt } from '../../core/scale.js';
+import { scaleAt } from '../../core/scale/index.js';
 import { validationError } from '../../core/errors.js';
 import { isIsoDate } from '../../core/time.js';
 import { renderScale } from './render.js';

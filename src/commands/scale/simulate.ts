@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
 import { readInputFile } from '../files.js';
-import { parseScaleJson } from '../../core/scale-schema.js';
-import { simulateScale, type SimulationRow } from '../../core/scale-simulate.js';
+import { parseScaleJson } from '../../core/scale/index.js';
+import { simulateScale, type SimulationRow } from '../../core/earning/index.js';
 
 const SHOWN_STATUS_CHANGES = 20;
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { listTerritories, setTerritoryState } from '../../core/territories.js';
+import { listTerritories, setTerritoryState } from '../../core/users/index.js';
 
 export function registerTerritory(program: Command): void {
   const territory = program.command('territory').description('list territories; launch (open or beta) and close them');

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { action, examples } from '../context.js';
 import { RayonError, type FieldError } from '../../core/errors.js';
-import { parseTtl } from '../../core/tokens.js';
-import { USER_ID_RE } from '../../core/users.js';
+import { parseTtl } from '../../core/tokens/index.js';
+import { USER_ID_RE } from '../../core/users/index.js';
 import { resolveAuthConfig } from '../../http/config.js';
 import { ROLES, issueToken, type Role } from '../../http/auth.js';
 

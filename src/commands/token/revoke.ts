@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { action, examples } from '../context.js';
 import { RayonError } from '../../core/errors.js';
 import { parseInstant } from '../../core/time.js';
-import { DEFAULT_REVOCATION_S, formatDuration, revokeToken } from '../../core/tokens.js';
+import { DEFAULT_REVOCATION_S, formatDuration, revokeToken } from '../../core/tokens/index.js';
 
 /** `rayon token revoke JTI --reason R`: running servers refuse that token within a minute. */
 export function registerTokenRevoke(token: Command): void {

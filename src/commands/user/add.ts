@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { addUser } from '../../core/users.js';
+import { addUser } from '../../core/users/index.js';
 
 export function registerUserAdd(user: Command): void {
   examples(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { setBeta } from '../../core/users.js';
+import { setBeta } from '../../core/users/index.js';
 import { RayonError } from '../../core/errors.js';
 
 export function registerUserBeta(user: Command): void {

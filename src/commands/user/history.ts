@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { pointsHistory } from '../../core/history.js';
+import { pointsHistory } from '../../core/ledger/index.js';
 
 export function registerUserHistory(user: Command): void {
   examples(

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { importUsers, territoryCodes } from '../../core/users.js';
-import { parseUsersCsv } from '../../core/users-csv.js';
+import { importUsers, territoryCodes, parseUsersCsv } from '../../core/users/index.js';
 import { readInputFile } from '../files.js';
 
 export function registerUserImport(user: Command): void {

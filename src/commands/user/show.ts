@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { getUser } from '../../core/users.js';
-import { expiringSoon, readBalance } from '../../core/ledger.js';
-import { pointsHistory } from '../../core/history.js';
+import { getUser } from '../../core/users/index.js';
+import { expiringSoon, readBalance, pointsHistory } from '../../core/ledger/index.js';
 
 export function registerUserShow(user: Command): void {
   examples(

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { RayonError, notFound } from '../errors.js';
-import { audit } from '../audit.js';
+import { audit } from '../audit/index.js';
 import type { Finding } from './finding.js';
 
 /**

@@ -4,7 +4,7 @@
  */
 export { RULE_NAMES, RULES, parseAssignment, parseRuleName, loadParams, defaultParams, withAssignments, type RuleName, type RuleParams, type ParamAssignment, type ParamDef } from './params.js';
 export { scanWindow } from './window.js';
-export { scoreAbove, type Finding, type ScanWindow } from './finding.js';
+export { quote, scoreAbove, type Finding, type ScanWindow } from './finding.js';
 export { RULE_DEFS, runRule, runRules } from './rules.js';
 export { scanFraud, backtestFraud, type ScanResult, type ScannedFinding, type BacktestResult, type BacktestRule } from './scan.js';
 export { upsertCases, listCases, getCase, dismissCase, markCasesActioned, CASE_STATUSES, type CaseStatus, type FraudCase, type DismissResult, type CaseOutcome } from './cases.js';

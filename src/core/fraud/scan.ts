@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { RayonError } from '../errors.js';
-import { audit } from '../audit.js';
+import { audit } from '../audit/index.js';
 import { iso, type Finding, type ScanWindow } from './finding.js';
 import { RULE_NAMES, loadParams, withAssignments, type ParamAssignment, type RuleName, type RuleParams } from './params.js';
 import { runRule, runRules } from './rules.js';

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { RayonError } from '../errors.js';
-import { audit } from '../audit.js';
+import { audit } from '../audit/index.js';
 import { RULES, RULE_NAMES, loadParams, type ParamAssignment, type RuleName } from './params.js';
 
 /** `rayon fraud rules show | set`: the parameters of the rules, in `fraud_settings`. */

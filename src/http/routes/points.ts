@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { expiringSoon, readBalance } from '../../core/ledger.js';
-import { pointsHistory } from '../../core/history.js';
-import { collectDaily, earn, streakStatus } from '../../core/earning.js';
+import { expiringSoon, readBalance, pointsHistory } from '../../core/ledger/index.js';
+import { collectDaily, earn, streakStatus } from '../../core/earning/index.js';
 import { actorOf, iso, targetUser } from '../guard.js';
 import { routeSchema } from '../schemas.js';
 import type { AppCtx } from '../server.js';

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { catalogPageJson } from '../../core/catalog.js';
-import { getUser } from '../../core/users.js';
+import { catalogPageJson } from '../../core/catalog/index.js';
+import { getUser } from '../../core/users/index.js';
 import { RayonError } from '../../core/errors.js';
 import { assertPageDepth } from '../../core/bounds.js';
-import { maskVoucherCode, redeem, redeemFingerprint, userRedemptions } from '../../core/redemption.js';
+import { maskVoucherCode, redeem, redeemFingerprint, userRedemptions } from '../../core/redemption/index.js';
 import { actorOf, iso, seesVoucherCodes, targetUser } from '../guard.js';
 
 import type { AppCtx } from '../server.js';

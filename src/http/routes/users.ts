@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { addUser, getUser } from '../../core/users.js';
+import { addUser, getUser } from '../../core/users/index.js';
 import { actorOf, iso, requireRole } from '../guard.js';
 import type { AppCtx } from '../server.js';
 import type { Principal } from '../auth.js';

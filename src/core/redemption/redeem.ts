@@ -1,0 +1,327 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import { RayonError, mapDbError, notFound } from '../errors.js';
+import { audit } from '../audit/index.js';
+import { auditable } from '../earning/index.js';
+import { assertActive, credit, debit, lockAccount } from '../ledger/index.js';
+import { scaleAt } from '../scale/index.js';
+import { assertPageDepth } from '../bounds.js';
+import { localDate, recreditExpiry } from '../time.js';
+
+/**
+ * Redemptions (SPEC "Catalog, partners, redemptions"). Stock, ledger and redemption change in
+ * one transaction with one lock order — the user's balance row, then the reward row — so the
+ * last unit is sold once and a balance is never spent twice, whatever the concurrency. The
+ * guarantees come from row locks and guarded updates in the database, never from this process.
+ */
+
+export interface Redemption {
+  id: number;
+  reward_id: number;
+  status: 'pending' | 'fulfilled';
+  points_spent: number;
+  voucher_code: string | null;
+  created_at: Date;
+}
+
+export interface RedeemResult {
+  redemption: Redemption;
+  balance: number;
+}
+
+export interface RedeemOptions {
+  /** Idempotency-Key of the request, scoped to (user, route 'redeem') and kept 24 hours. */
+  idempotencyKey?: string;
+  /** SHA-256 of the validated body with user_id filled in (default: computed from user and reward). */
+  fingerprint?: string;
+  actor?: string;
+}
+
+export const REDEEM_ROUTE = 'redeem';
+const KEY_TTL_MS = 24 * 3600 * 1000;
+/** Refusals that answer the same on a retry with the same key (SPEC: "business refusals alike"). */
+const REPLAYED_REFUSALS = new Set(['NOT_FOUND', 'ACCOUNT_SUSPENDED', 'TERRITORY_NOT_LAUNCHED', 'REWARD_UNAVAILABLE', 'OUT_OF_STOCK', 'INSUFFICIENT_BALANCE']);
+
+/** The fingerprint of a redeem body: SHA-256 of the canonical JSON of the validated fields. */
+export function redeemFingerprint(userId: string, rewardId: number): string {
+  return crypto.createHash('sha256').update(JSON.stringify({ reward_id: rewardId, user_id: userId })).digest('hex');
+}
+
+export async function redeem(db: Knex, userId: string, rewardId: number, now: Date, opts: RedeemOptions = {}): Promise<RedeemResult> {
+  if (!Number.isSafeInteger(rewardId) || rewardId <= 0) {
+    throw new RayonError('VALIDATION_ERROR', `reward_id must be a positive whole number, got ${JSON.stringify(rewardId)}`, { details: [{ where: 'reward_id', message: 'must be a positive whole number' }] });
+  }
+  const key = opts.idempotencyKey;
+  if (key === undefined) return db.transaction((trx) => redeemIn(trx, userId, rewardId, now, opts.actor));
+  if (key.length < 1 || key.length > 255) {
+    throw new RayonError('VALIDATION_ERROR', 'Idempotency-Key must be 1-255 characters', { details: [{ where: 'Idempotency-Key', message: 'must be 1-255 characters' }] });
+  }
+  const fingerprint = opts.fingerprint ?? redeemFingerprint(userId, rewardId);
+  const outcome = await db.transaction(async (trx) => {
+    const previous = await claimKey(trx, userId, key, fingerprint, now);
+    if (previous) {
+      if (previous.fingerprint !== fingerprint) {
+        throw new RayonError('IDEMPOTENCY_MISMATCH', `Idempotency-Key ${JSON.stringify(key)} was already used with another request body`);
+      }
+      return { replay: previous.response };
+    }
+    try {
+      // A savepoint, so a refusal undoes the redeem's writes but keeps the key and its answer.
+      const res = await trx.transaction((sp) => redeemIn(sp, userId, rewardId, now, opts.actor));
+      await storeAnswer(trx, userId, key, 200, { redemption: { ...res.redemption, created_at: res.redemption.created_at.toISOString() }, balance: res.balance });
+      return { res };
+    } catch (raw) {
+      const err = mapDbError(raw);
+      if (err instanceof RayonError && REPLAYED_REFUSALS.has(err.code)) {
+        await storeAnswer(trx, userId, key, err.httpStatus, { error: { code: err.code, message: err.message } });
+        return { refusal: err };
+      }
+      throw raw;
+    }
+  });
+  if ('res' in outcome && outcome.res) return outcome.res;
+  if ('refusal' in outcome && outcome.refusal) throw outcome.refusal;
+  return answerFrom((outcome as { replay: StoredAnswer }).replay);
+}
+
+type StoredAnswer =
+  | { redemption: Omit<Redemption, 'created_at'> & { created_at: string }; balance: number }
+  | { error: { code: RayonError['code']; message: string } };
+
+function answerFrom(stored: StoredAnswer): RedeemResult {
+  if ('error' in stored) throw new RayonError(stored.error.code, stored.error.message);
+  return { redemption: { ...stored.redemption, created_at: new Date(stored.redemption.created_at) }, balance: stored.balance };
+}
+
+/**
+ * Take the key, or return the answer already stored under it. A concurrent duplicate blocks on
+ * the unique key until the first request commits (then reads its answer) or rolls back (then
+ * takes the key itself). A key past its 24 hours is taken over as new.
+ */
+async function claimKey(trx: Knex.Transaction, userId: string, key: string, fingerprint: string, now: Date): Promise<{ fingerprint: string; response: StoredAnswer } | null> {
+  const expires = new Date(now.getTime() + KEY_TTL_MS);
+  const { rows } = await trx.raw(
+    `insert into request_idempotency (user_id, route, key, fingerprint, created_at, expires_at) values (?, ?, ?, ?, ?, ?)
+     on conflict (user_id, route, key) do update
+        set fingerprint = excluded.fingerprint, created_at = excluded.created_at, expires_at = excluded.expires_at,
+            status_code = null, response = null
+      where request_idempotency.expires_at <= ?
+     returning 1`,
+    [userId, REDEEM_ROUTE, key, fingerprint, now, expires, now],
+  );
+  if (rows.length) return null;
+  const prev = await trx('request_idempotency').select('fingerprint', 'response').where({ user_id: userId, route: REDEEM_ROUTE, key }).first();
+  return { fingerprint: prev.fingerprint, response: typeof prev.response === 'string' ? JSON.parse(prev.response) : prev.response };
+}
+
+async function storeAnswer(trx: Knex.Transaction, userId: string, key: string, status: number, response: StoredAnswer): Promise<void> {
+  await trx('request_idempotency').where({ user_id: userId, route: REDEEM_ROUTE, key }).update({ status_code: status, response: JSON.stringify(response) });
+}
+
+/** The redeem itself, in the caller's transaction, with the SPEC's order of checks. */
+async function redeemIn(trx: Knex.Transaction, userId: string, rewardId: number, now: Date, actor?: string): Promise<RedeemResult> {
+  const account = await lockAccount(trx, userId);
+  assertActive(account);
+  const reward = await trx('rewards').select('id', 'sku', 'cost', 'active', 'all_territories', 'territories', 'available_from', 'available_to', 'fulfilment').where({ id: rewardId }).first();
+  if (!reward) throw notFound('reward', String(rewardId));
+  const day = localDate(now, account.timezone);
+  const offered = reward.all_territories || (reward.territories as string[]).includes(account.territoryCode);
+  const why = !reward.active
+    ? 'is no longer offered'
+    : !offered
+      ? `is not offered in ${account.territoryCode}`
+      : day < reward.available_from || day > reward.available_to
+        ? `is available from ${reward.available_from} to ${reward.available_to} (today is ${day} in ${account.territoryCode})`
+        : null;
+  if (why) throw new RayonError('REWARD_UNAVAILABLE', `reward ${reward.sku} ${why}`);
+
+  // The guarded update takes the reward's row lock (after the user's): the last unit goes once.
+  const taken = await trx.raw(
+    'update rewards set units_taken = units_taken + 1 where id = ? and active and (stock is null or units_taken < stock) returning id',
+    [rewardId],
+  );
+  if (taken.rows.length === 0) throw new RayonError('OUT_OF_STOCK', `reward ${reward.sku} has no unit left`);
+
+  // The redemption id comes first so the debit's idempotency key and redemption_id can name it.
+  const { rows: [{ id }] } = await trx.raw(`select nextval(pg_get_serial_sequence('reward_redemptions', 'id'))::bigint as id`);
+  const d = await debit(trx, account, {
+    type: 'redeem', amount: reward.cost, now, key: `redeem:${userId}:${id}`,
+    fields: { redemption_id: Number(id), actor: actor ?? null },
+  });
+  const instant = reward.fulfilment === 'instant';
+  const { rows } = await trx.raw(
+    `insert into reward_redemptions (id, user_id, reward_id, points_spent, status, voucher_code, territory_code, transaction_id, created_at, decided_at)
+     overriding system value values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     returning id, reward_id, status, points_spent, voucher_code, created_at`,
+    [id, userId, rewardId, reward.cost, instant ? 'fulfilled' : 'pending', instant ? voucherCode() : null, account.territoryCode, d!.transaction.id, now, instant ? now : null],
+  );
+  // SPEC "Audit", the same rule as collections and earns: a user redeeming on their own account
+  // is recorded by the ledger row (actor, idempotency key) and the redemption row.
+  if (auditable(actor, userId)) {
+    await audit(trx, { actor: actor!, action: 'redemption.redeem', target: `redemption:${id}`, at: now, details: { user_id: userId, reward_id: rewardId, sku: reward.sku, points: reward.cost } });
+  }
+  return { redemption: toRedemption(rows[0]), balance: d!.balance };
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** 80 random bits as 16 Crockford base-32 characters, XXXX-XXXX-XXXX-XXXX: unguessable, easy to read out. */
+export function voucherCode(): string {
+  const bytes = crypto.randomBytes(10);
+  let bits = 0n;
+  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+  let s = '';
+  for (let i = 0; i < 16; i++) {
+    s = CROCKFORD[Number(bits & 31n)] + s;
+    bits >>= 5n;
+  }
+  return s.match(/.{4}/g)!.join('-');
+}
+
+/**
+ * A voucher code as a calling system sees it: every character but the last 4 replaced by `*`
+ * (ASCII, same length), e.g. `***************WXYZ`; a code of 4 characters or fewer is all `*`.
+ */
+export function maskVoucherCode(code: string): string {
+  const keep = code.length > 4 ? 4 : 0;
+  return '*'.repeat(code.length - keep) + code.slice(code.length - keep);
+}
+
+function toRedemption(r: Record<string, unknown>): Redemption {
+  return {
+    id: Number(r.id),
+    reward_id: Number(r.reward_id),
+    status: r.status as Redemption['status'],
+    points_spent: Number(r.points_spent),
+    voucher_code: (r.voucher_code as string | null) ?? null,
+    created_at: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at)),
+  };
+}
+
+export interface Decision {
+  actor: string;
+  now: Date;
+}
+
+async function decided(trx: Knex.Transaction, id: number, verb: string): Promise<never> {
+  const cur = await trx('reward_redemptions').select('status').where({ id }).first();
+  if (!cur) throw notFound('redemption', String(id));
+  throw new RayonError('INVALID_STATE', `redemption ${id} is ${cur.status}: it cannot be ${verb}`);
+}
+
+/** pending → fulfilled, exactly once: the guarded update lets one of two racing operators win. */
+export async function approveRedemption(db: Knex, id: number, d: Decision) {
+  return db.transaction(async (trx) => {
+    const { rows } = await trx.raw(
+      `update reward_redemptions set status = 'fulfilled', decided_at = ?, decided_by = ?
+        where id = ? and status = 'pending' returning user_id, id, reward_id, points_spent`,
+      [d.now, d.actor, id],
+    );
+    if (rows.length === 0) await decided(trx, id, 'approved');
+    await audit(trx, { actor: d.actor, action: 'redemption.approve', target: `redemption:${id}`, at: d.now, details: { user_id: rows[0].user_id, reward_id: Number(rows[0].reward_id) } });
+    return { id, status: 'fulfilled' as const, user_id: rows[0].user_id as string };
+  });
+}
+
+/**
+ * pending → rejected, exactly once: the unit goes back to the stock and the points come back as
+ * re-credits, one lot per distinct new expiry (the original lot's, or 30 days from now if later).
+ */
+export async function rejectRedemption(db: Knex, id: number, d: Decision & { reason: string }) {
+  if (!d.reason || !d.reason.trim()) throw new RayonError('VALIDATION_ERROR', 'a reason is required to reject a redemption', { details: [{ where: 'reason', message: 'required' }] });
+  return db.transaction(async (trx) => {
+    const red = await trx('reward_redemptions').select('user_id').where({ id }).first();
+    if (!red) throw notFound('redemption', String(id));
+    const account = await lockAccount(trx, red.user_id); // lock order: user, then redemption/reward
+    const { rows } = await trx.raw(
+      `update reward_redemptions set status = 'rejected', decided_at = ?, decided_by = ?, reason = ?
+        where id = ? and status = 'pending' returning user_id, reward_id, points_spent, transaction_id`,
+      [d.now, d.actor, d.reason, id],
+    );
+    if (rows.length === 0) await decided(trx, id, 'rejected');
+    const r = rows[0];
+    await trx.raw('update rewards set units_taken = units_taken - 1 where id = ?', [r.reward_id]);
+
+    const lots: Array<{ points: number; expires_at: Date }> = await trx('lot_allocations as a')
+      .join('points_lots as l', function () {
+        this.on('l.user_id', 'a.user_id').andOn('l.id', 'a.lot_id');
+      })
+      .select('a.points', 'l.expires_at')
+      .where({ 'a.user_id': r.user_id, 'a.transaction_id': r.transaction_id });
+    const byExpiry = new Map<number, number>();
+    for (const l of lots) {
+      const exp = recreditExpiry(new Date(l.expires_at), d.now, account.timezone).getTime();
+      byExpiry.set(exp, (byExpiry.get(exp) ?? 0) + l.points);
+    }
+    const scale = await scaleAt(trx, localDate(d.now, account.timezone));
+    const refunds: number[] = [];
+    for (const [exp, amount] of [...byExpiry].sort((a, b) => a[0] - b[0])) {
+      const c = await credit(trx, account, {
+        type: 'refund', amount, now: d.now, key: `refund:${r.user_id}:${id}:${exp}`, earning: false, scale, expiresAt: new Date(exp),
+        fields: { redemption_id: id, actor: d.actor, reason: d.reason },
+      });
+      refunds.push(c.transaction.id);
+    }
+    if (refunds.length) await trx('reward_redemptions').where({ user_id: r.user_id, id }).update({ refund_transaction_id: refunds[0] });
+    await audit(trx, {
+      actor: d.actor, action: 'redemption.reject', target: `redemption:${id}`, at: d.now,
+      details: { user_id: r.user_id, reward_id: Number(r.reward_id), points_refunded: r.points_spent, reason: d.reason, refund_transactions: refunds },
+    });
+    return { id, status: 'rejected' as const, user_id: r.user_id as string, points_refunded: Number(r.points_spent), balance: account.balance };
+  });
+}
+
+export interface RedemptionRow extends Omit<Redemption, 'status'> {
+  status: 'pending' | 'fulfilled' | 'rejected';
+  user_id: string;
+  sku: string;
+  reward_name: string;
+  territory: string;
+  decided_at: Date | null;
+  decided_by: string | null;
+  reason: string | null;
+}
+
+export async function listRedemptions(db: Knex, f: { status?: string; userId?: string; page: number; limit: number }) {
+  if (f.status && !['pending', 'fulfilled', 'rejected'].includes(f.status)) {
+    throw new RayonError('VALIDATION_ERROR', `status must be pending, fulfilled or rejected, got ${JSON.stringify(f.status)}`, { details: [{ where: 'status', message: 'must be pending, fulfilled or rejected' }] });
+  }
+  checkRedemptionPage(f.page, f.limit);
+  const base = () => {
+    const q = db('reward_redemptions as x');
+    if (f.status) q.where('x.status', f.status);
+    if (f.userId) q.where('x.user_id', f.userId);
+    return q;
+  };
+  const [{ n }] = await base().count({ n: '*' });
+  const rows = await base()
+    .join('rewards as r', 'r.id', 'x.reward_id')
+    .select('x.id', 'x.user_id', 'x.reward_id', 'r.sku', 'r.name as reward_name', 'x.status', 'x.points_spent', 'x.voucher_code',
+      'x.territory_code as territory', 'x.created_at', 'x.decided_at', 'x.decided_by', 'x.reason')
+    .orderBy([{ column: 'x.created_at', order: 'desc' }, { column: 'x.id', order: 'desc' }])
+    .limit(f.limit)
+    .offset((f.page - 1) * f.limit);
+  const items: RedemptionRow[] = rows.map((r: Record<string, unknown>) => ({
+    ...(r as unknown as RedemptionRow),
+    id: Number(r.id),
+    reward_id: Number(r.reward_id),
+    created_at: new Date(r.created_at as string),
+    decided_at: r.decided_at ? new Date(r.decided_at as string) : null,
+  }));
+  return { items, page: f.page, limit: f.limit, total: Number(n) };
+}
+
+function checkRedemptionPage(page: number, limit: number): void {
+  if (!Number.isInteger(page) || page < 1 || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new RayonError('VALIDATION_ERROR', 'page must be ≥ 1 and limit between 1 and 1000');
+  }
+  assertPageDepth(page, limit);
+}
+
+/** A user's redemptions, newest first (the app's rewards history). Paging is checked before the user is looked up. */
+export async function userRedemptions(db: Knex, userId: string, p: { page: number; limit: number }) {
+  checkRedemptionPage(p.page, p.limit);
+  const u = await db('users').select('id').where({ id: userId }).first();
+  if (!u) throw notFound('user', userId);
+  return listRedemptions(db, { userId, page: p.page, limit: p.limit });
+}
