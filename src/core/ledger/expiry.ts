@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { RayonError } from '../errors.js';
 import { audit } from '../audit/index.js';
-import { expireDueLots, lockAccount } from './post.js';
+import { lockAccount } from './account.js';
+import { expireDueLots } from './post.js';
 import { withSessionLock } from '../../db/locks.js';
 
 /**

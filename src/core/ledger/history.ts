@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { notFound, validationError } from '../errors.js';
-import type { TxType } from './post.js';
+import type { TxType } from './transaction.js';
 import { assertPageDepth } from '../bounds.js';
 
 export const TX_TYPES: readonly TxType[] = ['daily', 'earn', 'adjustment', 'redeem', 'refund', 'expire', 'fraud_void', 'fraud_restore', 'revert'];

@@ -7,19 +7,11 @@
  * The room's door: everything outside src/core/ledger/ imports it through this file; the room's
  * own files import each other directly.
  */
+export { assertActive, lockAccount, type Account } from './account.js';
+export { expiringSoon, readBalance } from './balance.js';
 export { expirePoints } from './expiry.js';
 export { allocateFifo, type OpenLot } from './fifo.js';
 export { pointsHistory } from './history.js';
-export {
-  assertActive,
-  credit,
-  debit,
-  expiringSoon,
-  lockAccount,
-  normaliseTx,
-  readBalance,
-  type Account,
-  type DebitSpec,
-  type TxRow,
-} from './post.js';
+export { credit, debit, type DebitSpec } from './post.js';
+export { normaliseTx, type TxRow } from './transaction.js';
 export { verifyLedger } from './verify.js';

@@ -1,59 +1,19 @@
 import type { Knex } from 'knex';
-import { RayonError, notFound, validationError } from '../errors.js';
+import { RayonError, validationError } from '../errors.js';
 import { POINTS_MAX } from '../bounds.js';
 import { allocateFifo, type Allocation } from './fifo.js';
 import { localDate, lotExpiry } from '../time.js';
 import { raiseStatus, type ScaleVersion } from '../scale/index.js';
+import type { Account } from './account.js';
+import { normaliseTx, type TxFields, type TxRow, type TxType } from './transaction.js';
 
 /**
- * The points ledger: insert-only transactions, lots consumed first-expiring-first, and the
- * balance projection, all written in the caller's transaction. Every function here expects a
- * transaction in which the account was locked with `lockAccount` (lock order: user, then reward).
+ * Postings to the ledger: credits, debits and the expiry of due lots. Each writes its
+ * insert-only transaction row, the lot or the allocations (lots consumed first-expiring-first),
+ * the idempotency key and the balance projection, in the caller's transaction. Every function
+ * here expects a transaction in which the account was locked with `lockAccount` (lock order:
+ * user, then reward).
  */
-
-export type TxType = 'daily' | 'earn' | 'adjustment' | 'redeem' | 'refund' | 'expire' | 'fraud_void' | 'fraud_restore' | 'revert';
-
-export const EARNING_TYPES: readonly TxType[] = ['daily', 'earn', 'adjustment'];
-
-export interface Account {
-  userId: string;
-  territoryCode: string;
-  timezone: string;
-  territoryState: 'closed' | 'beta' | 'open';
-  beta: boolean;
-  balance: number;
-  lifetime: number;
-  status: string;
-  suspended: boolean;
-}
-
-export interface TxFields {
-  action_type?: string | null;
-  reference_id?: string | null;
-  streak_day?: number | null;
-  m100?: number | null;
-  jokers_used?: number | null;
-  bonus_pct?: number | null;
-  scale_version?: number | null;
-  batch_id?: string | null;
-  reverses_id?: number | null;
-  redemption_id?: number | null;
-  actor?: string | null;
-  reason?: string | null;
-  ticket?: string | null;
-}
-
-export interface TxRow extends TxFields {
-  id: number;
-  user_id: string;
-  type: TxType;
-  amount: number;
-  created_at: Date;
-  local_date: string;
-  territory_code: string;
-  expires_at: Date | null;
-  idempotency_key: string;
-}
 
 export interface PostResult {
   transaction: TxRow;
@@ -62,55 +22,6 @@ export interface PostResult {
   lifetime: number;
   status: string;
   statusChanged: boolean;
-}
-
-/** Lock the user's balance row for the rest of the transaction and read what the rules need. */
-export async function lockAccount(trx: Knex.Transaction, userId: string): Promise<Account> {
-  // Two statements on purpose: under READ COMMITTED a statement's snapshot is taken before it
-  // waits for the row lock, so suspension and territory state are read by a second statement,
-  // after the lock — a suspension committed while we waited is seen.
-  // The lock is taken by writing the row (a new row version, same values): the daily collection
-  // writes without a lock, guarded on the version it read, so anything done under this lock — a
-  // suspension included — makes a collection in flight start again from a fresh read.
-  const { rows: locked } = await trx.raw(
-    'update points_balance set updated_at = updated_at where user_id = ? returning balance, lifetime_points, status',
-    [userId],
-  );
-  const b = locked[0];
-  if (!b) throw notFound('user', userId);
-  const { rows } = await trx.raw(
-    `select u.id, u.territory_code, u.beta, t.timezone, t.state,
-            exists (select 1 from suspensions s where s.user_id = u.id and s.lifted_at is null) as suspended
-       from users u join territories t on t.code = u.territory_code
-      where u.id = ?`,
-    [userId],
-  );
-  const r = rows[0];
-  return {
-    userId: r.id,
-    territoryCode: r.territory_code,
-    timezone: r.timezone,
-    territoryState: r.state,
-    beta: r.beta,
-    balance: b.balance,
-    lifetime: b.lifetime_points,
-    status: b.status,
-    suspended: r.suspended,
-  };
-}
-
-/** Refuse an account that may not act: suspended, or outside a launched territory. */
-export function assertActive(account: Account): void {
-  if (account.suspended) throw new RayonError('ACCOUNT_SUSPENDED', `user ${account.userId} is suspended`);
-  const allowed = account.territoryState === 'open' || (account.territoryState === 'beta' && account.beta);
-  if (!allowed) {
-    throw new RayonError(
-      'TERRITORY_NOT_LAUNCHED',
-      account.territoryState === 'beta'
-        ? `territory ${account.territoryCode} is in closed beta and user ${account.userId} is not in it`
-        : `territory ${account.territoryCode} is not launched`,
-    );
-  }
 }
 
 async function findByKey(trx: Knex.Transaction, userId: string, key: string): Promise<TxRow | null> {
@@ -335,47 +246,4 @@ function replayResult(account: Account, tx: TxRow): PostResult {
     status: account.status,
     statusChanged: false,
   };
-}
-
-/** row_to_json gives timestamps as strings and ids as numbers; make rows uniform. */
-export function normaliseTx(r: Record<string, unknown>): TxRow {
-  return {
-    ...(r as unknown as TxRow),
-    id: Number(r.id),
-    amount: Number(r.amount),
-    created_at: r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at)),
-    expires_at: r.expires_at == null ? null : r.expires_at instanceof Date ? r.expires_at : new Date(String(r.expires_at)),
-    local_date: String(r.local_date).slice(0, 10),
-    reverses_id: r.reverses_id == null ? null : Number(r.reverses_id),
-    redemption_id: r.redemption_id == null ? null : Number(r.redemption_id),
-  };
-}
-
-/** Balance as a reader should see it at `now`: without lots already past their expiry. */
-export async function readBalance(db: Knex, userId: string, now: Date) {
-  const { rows } = await db.raw(
-    `select b.balance, b.lifetime_points, b.status,
-            coalesce((select sum(remaining) from points_lots l
-                       where l.user_id = b.user_id and l.remaining > 0 and l.expires_at <= ?), 0)::int as due
-       from points_balance b where b.user_id = ?`,
-    [now, userId],
-  );
-  const r = rows[0];
-  if (!r) throw notFound('user', userId);
-  return { balance: r.balance - r.due, lifetime_points: r.lifetime_points, status: r.status as string };
-}
-
-/** Points expiring in the window, grouped by expiry instant, soonest first. */
-export async function expiringSoon(db: Knex, userId: string, now: Date, days = 30) {
-  const until = new Date(now.getTime() + days * 86_400_000);
-  const rows = await db('points_lots')
-    .select('expires_at')
-    .sum({ points: 'remaining' })
-    .where({ user_id: userId })
-    .andWhere('remaining', '>', 0)
-    .andWhere('expires_at', '>', now)
-    .andWhere('expires_at', '<=', until)
-    .groupBy('expires_at')
-    .orderBy('expires_at');
-  return (rows as Array<{ points: unknown; expires_at: string | Date }>).map((r) => ({ points: Number(r.points), expires_at: new Date(r.expires_at) }));
 }
