@@ -63,7 +63,7 @@ export class Metrics {
     poolGauge('rayon_db_pool_free', 'idle database connections', (p) => p.numFree());
     poolGauge('rayon_db_pool_pending_acquires', 'requests waiting for a database connection', (p) => p.numPendingAcquires());
     poolGauge('rayon_db_pool_max', 'maximum database connections', (p) => p.max);
-    // Daily collections in batches (src/core/earning/collect.ts), since start (0 on the embedded database,
+    // Daily collections in batches (src/core/earning/batches.ts), since start (0 on the embedded database,
     // which does not batch).
     const dailyGauge = (name: string, help: string, read: (s: NonNullable<ReturnType<typeof dailyBatchStats>>) => number) =>
       gauge(name, help, () => {

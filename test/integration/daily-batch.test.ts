@@ -7,7 +7,7 @@ import { RayonError } from '../../src/core/errors.js';
 import { verifyLedger, lockAccount } from '../../src/core/ledger/index.js';
 
 /**
- * Daily collections batched per process (src/core/earning/collect.ts): many users collecting at once are
+ * Daily collections batched per process (src/core/earning/batches.ts): many users collecting at once are
  * read and written a batch at a time. Each user keeps their own answer, refusal and guard; a
  * failed batch falls back to one collection per user.
  */

@@ -38,3 +38,12 @@ export async function listAudit(db: Knex, f: AuditFilter = {}) {
   const rows = await q;
   return rows.map((r) => ({ ...r, details: typeof r.details === 'string' ? JSON.parse(r.details) : r.details }));
 }
+
+/**
+ * SPEC "Audit": mutations by a service or admin token (or any named operator) write an audit
+ * row; a user acting on their own account (`user:<that id>`) is recorded by the ledger row's
+ * actor and idempotency key. `ledger verify` checks the same rule (src/core/ledger/verify-audit.ts).
+ */
+export function auditable(actor: string | undefined, userId: string): boolean {
+  return Boolean(actor) && actor !== `user:${userId}`;
+}

@@ -5,8 +5,7 @@ import { award, bonusOf, cachedScaleVersion, scaleAt } from '../scale/index.js';
 import { ACTION_TYPE_RE, capExceeded } from './caps.js';
 import { normaliseReference, referenceIdProblem } from './reference.js';
 import { localDate } from '../time.js';
-import { audit } from '../audit/index.js';
-import { auditable } from './collect.js';
+import { audit, auditable } from '../audit/index.js';
 
 /**
  * Earning points for an action the platform reports (SPEC "Earning for actions"). Order: input

@@ -7,7 +7,7 @@
  * own files import each other directly.
  */
 export { capExceeded } from './caps.js';
-export { auditable, collectDaily, dailyBatchStats, streakStatus } from './collect.js';
+export { collectDaily, dailyBatchStats } from './collect.js';
 export { earn } from './earn.js';
 export {
   foldReference,
@@ -19,4 +19,4 @@ export {
   stripInvisible,
 } from './reference.js';
 export { formatEur, simulateScale, type SimulationRow } from './simulate.js';
-export { dailyAward, effectiveStreak, m100ForDay, NEW_STREAK, streakTransition, type StreakState } from './streak.js';
+export { dailyAward, effectiveStreak, m100ForDay, NEW_STREAK, streakStatus, streakTransition, type StreakState } from './streak.js';

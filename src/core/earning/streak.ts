@@ -1,9 +1,12 @@
-import { award, bonusOf, toM100, type ScaleDocument, type ScaleMultiplier } from '../scale/index.js';
-import { addDays, daysBetween } from '../time.js';
+import type { Knex } from 'knex';
+import { notFound } from '../errors.js';
+import { award, bonusOf, scaleAt, toM100, type ScaleDocument, type ScaleMultiplier } from '../scale/index.js';
+import { addDays, daysBetween, localDate } from '../time.js';
 
 /**
  * Streak rules (SPEC "Daily collection and streaks"), pure: no clock, no database. Days are
  * local dates (YYYY-MM-DD) in the user's territory, computed by the caller with `localDate`.
+ * At the end, `streakStatus`: a user's streak read from the database, with these rules applied.
  */
 
 export interface StreakState {
@@ -116,4 +119,62 @@ export function effectiveStreak(state: StreakState, today: string, rules: Streak
     return { current: state.current, collectedToday: true, nextStreakDay: state.current + 1, nextDay };
   }
   return { current: t.restarted ? 0 : state.current, collectedToday: false, nextStreakDay: t.streakDay, nextDay: today };
+}
+
+/** A user's `streaks` row as read (null columns before the first collection). */
+export interface StreakRow {
+  current_streak: number | null;
+  max_streak: number | null;
+  last_check_in: string | null;
+  jokers_available: number | null;
+}
+
+export function streakOf(r: StreakRow): StreakState {
+  return {
+    current: r.current_streak ?? 0,
+    max: r.max_streak ?? 0,
+    lastCheckIn: r.last_check_in ? String(r.last_check_in).slice(0, 10) : null,
+    jokers: r.jokers_available ?? 0,
+  };
+}
+
+export interface StreakStatus {
+  current: number;
+  max: number;
+  multiplier: number;
+  next_points: number;
+  collected_today: boolean;
+  last_check_in: string | null;
+  jokers_available: number;
+}
+
+/**
+ * The effective streak now: `current` is 0 once broken beyond what the jokers cover;
+ * `multiplier` and `next_points` are what a collection now would give (tomorrow's once today's
+ * is done), with the bonus of the status held and the scale in force that day. A read: works
+ * for suspended users and closed territories too.
+ */
+export async function streakStatus(db: Knex, userId: string, now: Date): Promise<StreakStatus> {
+  const r = await db('users as u')
+    .join('territories as t', 't.code', 'u.territory_code')
+    .leftJoin('points_balance as b', 'b.user_id', 'u.id')
+    .leftJoin('streaks as st', 'st.user_id', 'u.id')
+    .where('u.id', userId)
+    .first('t.timezone', 'b.status', 'st.current_streak', 'st.max_streak', 'st.last_check_in', 'st.jokers_available');
+  if (!r) throw notFound('user', userId);
+  const state = streakOf(r);
+  const today = localDate(now, r.timezone);
+  const todayScale = await scaleAt(db, today);
+  const eff = effectiveStreak(state, today, todayScale.document.daily);
+  const doc = eff.nextDay === today ? todayScale.document : (await scaleAt(db, eff.nextDay)).document;
+  const m100 = m100ForDay(eff.nextStreakDay, doc.daily.multipliers);
+  return {
+    current: eff.current,
+    max: state.max,
+    multiplier: m100 / 100,
+    next_points: award(doc.daily.base_points, m100, bonusOf(r.status ?? 'bronze', doc.statuses)),
+    collected_today: eff.collectedToday,
+    last_check_in: state.lastCheckIn,
+    jokers_available: state.jokers,
+  };
 }

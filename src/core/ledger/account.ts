@@ -18,6 +18,33 @@ export interface Account {
   suspended: boolean;
 }
 
+/** The columns an account is read from: the user, their territory, balance row and suspension. */
+export interface AccountRow {
+  id: string;
+  territory_code: string;
+  timezone: string;
+  state: Account['territoryState'];
+  beta: boolean;
+  balance: number;
+  lifetime_points: number;
+  status: string;
+  suspended: boolean;
+}
+
+export function toAccount(r: AccountRow): Account {
+  return {
+    userId: r.id,
+    territoryCode: r.territory_code,
+    timezone: r.timezone,
+    territoryState: r.state,
+    beta: r.beta,
+    balance: r.balance,
+    lifetime: r.lifetime_points,
+    status: r.status,
+    suspended: r.suspended,
+  };
+}
+
 /** Lock the user's balance row for the rest of the transaction and read what the rules need. */
 export async function lockAccount(trx: Knex.Transaction, userId: string): Promise<Account> {
   // Two statements on purpose: under READ COMMITTED a statement's snapshot is taken before it
@@ -39,18 +66,7 @@ export async function lockAccount(trx: Knex.Transaction, userId: string): Promis
       where u.id = ?`,
     [userId],
   );
-  const r = rows[0];
-  return {
-    userId: r.id,
-    territoryCode: r.territory_code,
-    timezone: r.timezone,
-    territoryState: r.state,
-    beta: r.beta,
-    balance: b.balance,
-    lifetime: b.lifetime_points,
-    status: b.status,
-    suspended: r.suspended,
-  };
+  return toAccount({ ...rows[0], balance: b.balance, lifetime_points: b.lifetime_points, status: b.status });
 }
 
 /** Refuse an account that may not act: suspended, or outside a launched territory. */

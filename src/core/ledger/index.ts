@@ -7,7 +7,7 @@
  * The room's door: everything outside src/core/ledger/ imports it through this file; the room's
  * own files import each other directly.
  */
-export { assertActive, lockAccount, type Account } from './account.js';
+export { assertActive, lockAccount, toAccount, type Account } from './account.js';
 export { expiringSoon, readBalance } from './balance.js';
 export { expirePoints } from './expiry.js';
 export { allocateFifo, type OpenLot } from './fifo.js';

@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { RayonError, mapDbError, notFound } from '../errors.js';
-import { audit } from '../audit/index.js';
-import { auditable } from '../earning/index.js';
+import { audit, auditable } from '../audit/index.js';
 import { assertActive, credit, debit, lockAccount } from '../ledger/index.js';
 import { scaleAt } from '../scale/index.js';
 import { assertPageDepth } from '../bounds.js';
