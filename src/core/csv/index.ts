@@ -5,5 +5,7 @@
  * The room's door: everything outside src/core/csv/ imports it through this file; the room's own
  * files import each other directly.
  */
+export { copyFeed, NotForCopy } from './copy-feed.js';
 export { decodeUtf8Strict, detectDelimiter, physicalLines, readCsvTable } from './input.js';
-export { completeUpTo, copyFeed, firstInvalidUtf8, NotForCopy, openCsvStream, type CsvStream } from './stream.js';
+export { openCsvStream, type CsvStream } from './stream.js';
+export { completeUpTo, firstInvalidUtf8 } from './utf8.js';
