@@ -5,13 +5,6 @@
  * The room's door: everything outside src/core/redemption/ imports it through this file; the
  * room's own files import each other directly.
  */
-export {
-  approveRedemption,
-  listRedemptions,
-  maskVoucherCode,
-  redeem,
-  redeemFingerprint,
-  rejectRedemption,
-  userRedemptions,
-  voucherCode,
-} from './redeem.js';
+export { approveRedemption, rejectRedemption } from './decide.js';
+export { listRedemptions, userRedemptions } from './list.js';
+export { maskVoucherCode, redeem, redeemFingerprint, voucherCode } from './redeem.js';
