@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isPostgresPool } from './handle.js';
 
 /**
  * Statements for the hot paths, with as little client-side work as possible. Knex's own query
@@ -16,7 +17,6 @@ interface RawPgConnection {
 }
 
 interface PoolClient {
-  config?: { client?: unknown };
   acquireConnection(): Promise<RawPgConnection>;
   releaseConnection(conn: RawPgConnection): Promise<unknown>;
 }
@@ -50,7 +50,7 @@ export type InTransaction = <T>(body: () => Promise<T>) => Promise<T>;
  */
 export async function onConnection<T>(db: Knex, fn: (q: Query, transaction: InTransaction) => Promise<T>): Promise<T> {
   const client = db.client as unknown as PoolClient;
-  if ((db as Knex & { isTransaction?: boolean }).isTransaction || client.config?.client !== 'pg') {
+  if (!isPostgresPool(db)) {
     return fn((sql, bindings) => db.raw(sql, bindings as Knex.RawBinding[]) as unknown as Promise<{ rows: any[] }>, (body) => body()); // eslint-disable-line @typescript-eslint/no-explicit-any
   }
   const conn = await client.acquireConnection();

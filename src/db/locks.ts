@@ -1,11 +1,12 @@
 import type { Knex } from 'knex';
+import { isPostgres } from './handle.js';
 
 /**
  * Hold a session-level advisory lock on one pooled connection while `fn` runs on the others.
  * The embedded database is single-process: no lock is needed (and its one connection is busy).
  */
 export async function withSessionLock<T>(db: Knex, key: number, fn: () => Promise<T>): Promise<T> {
-  if ((db.client.config as { client?: unknown }).client !== 'pg') return fn();
+  if (!isPostgres(db)) return fn();
   const conn = await db.client.acquireConnection();
   try {
     await db.raw('set lock_timeout = 0; set statement_timeout = 0').connection(conn);

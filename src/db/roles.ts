@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { RayonError } from '../core/errors.js';
 import { audit } from '../core/audit/index.js';
+import { isPostgres } from './handle.js';
 import { scramSha256Verifier } from './scram.js';
 import { APP_WRITES, lostGrants, readGrants, type Grant } from './role-grants.js';
 
@@ -55,7 +56,7 @@ function validate(opts: AppRoleOptions): void {
 }
 
 export async function applyAppRole(db: Knex, opts: AppRoleOptions): Promise<AppRoleResult> {
-  if ((db.client.config as { client?: unknown }).client !== 'pg') {
+  if (!isPostgres(db)) {
     throw new RayonError('VALIDATION_ERROR', 'database roles need a PostgreSQL server: the embedded database has no roles (set DATABASE_URL)');
   }
   validate(opts);

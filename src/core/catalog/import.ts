@@ -11,6 +11,7 @@ import { stageWithCopy } from './copy.js';
 import { CATALOG_COLUMNS, CATALOG_OPTIONAL, CATALOG_REQUIRED, checkHeader, validateRewardRow, type CatalogColumn, type RewardInput, type RowContext } from './csv.js';
 import { territoryCodes } from '../users/index.js';
 import { canCopy } from '../../db/copy.js';
+import { isTransaction } from '../../db/handle.js';
 import { STAGE_COLUMNS, applyPlan, belowUnitsTaken, buildPlan, duplicateSkus, newCategories, refreshStatistics, stage, stagedCells, summarise, vacuumAfterBulkChange } from './stage.js';
 
 /**
@@ -78,7 +79,7 @@ export async function importCatalog(db: Knex, file: string, opts: CatalogImportO
   const errors = new ErrorList();
   const limit = opts.detailLimit ?? 100;
   /** Inside the caller's transaction: no vacuum after the commit (there is none yet), so analyse in it. */
-  const composed = Boolean((db as Knex & { isTransaction?: boolean }).isTransaction);
+  const composed = isTransaction(db);
 
   try {
     const result = await db.transaction(async (trx) => {

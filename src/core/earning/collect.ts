@@ -4,6 +4,7 @@ import { assertActive, toAccount } from '../ledger/index.js';
 import { cachedScaleVersion, raiseStatus } from '../scale/index.js';
 import { auditable } from '../audit/index.js';
 import { onConnection, type Query } from '../../db/fast-tx.js';
+import { isPostgresPool } from '../../db/handle.js';
 import { dailyAward, streakOf, streakTransition } from './streak.js';
 import { localDate, lotExpiry } from '../time.js';
 import { LOCK, READ_BATCH, READ_STATE, SCALE_AT, WRITE, WRITE_BATCH, type StateRow, type WriteField } from './collect-sql.js';
@@ -150,7 +151,7 @@ export function dailyBatchStats(db: Knex): BatchStats | undefined {
 }
 
 function batcherFor(db: Knex): DailyBatches<CollectResult> | undefined {
-  if ((db as Knex & { isTransaction?: boolean }).isTransaction || (db.client as { config?: { client?: unknown } }).config?.client !== 'pg') return undefined;
+  if (!isPostgresPool(db)) return undefined;
   let b = batchers.get(db.client);
   if (!b) {
     b = new DailyBatches(db, {
