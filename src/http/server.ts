@@ -1,11 +1,11 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Ajv } from 'ajv';
-import type { Knex } from 'knex';
 import type { Db } from '../db/connect.js';
 import { RayonError, mapDbError } from '../core/errors.js';
 import { CatalogTotals } from '../core/catalog/index.js';
 import { activeRevokedJtis } from '../core/tokens/index.js';
-import { bearerToken, makeVerifier, type Principal } from './auth.js';
+import { bearerToken, makeVerifier } from './auth.js';
+import type { AppCtx } from './route.js';
 import type { AuthConfig } from './config.js';
 import { Metrics } from './metrics.js';
 import { MemoryStore, RateLimiter, RedisStore, type RateLimitConfig } from './rate-limit.js';
@@ -15,19 +15,6 @@ import { DEFAULT_REVOCATION_REFRESH_MS, RevocationList } from './revocations.js'
 import { registerPointsRoutes } from './routes/points.js';
 import { registerRewardsRoutes } from './routes/rewards.js';
 import { registerUsersRoutes } from './routes/users.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal?: Principal;
-    startNs: bigint;
-  }
-  interface FastifyReply {
-    errorCode?: string;
-  }
-  interface FastifyContextConfig {
-    key?: string;
-  }
-}
 
 export interface ServerOptions {
   db: Db;
@@ -43,16 +30,6 @@ export interface ServerOptions {
   logLevel?: string;
   /** How often the revoked token ids are re-read (default 15 s). */
   revocationRefreshMs?: number;
-}
-
-/** What the route modules get: the database, the business clock and the rate limiter. */
-export interface AppCtx {
-  knex: Knex;
-  now(): Date;
-  /** Take a rate-limit token for (route, target user), or throw RATE_LIMITED. */
-  limit(route: string, userId: string): Promise<void>;
-  /** Catalog page totals reused for a few seconds (see CatalogTotals). */
-  catalogTotals: CatalogTotals;
 }
 
 export interface RayonServer {

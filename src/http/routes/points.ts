@@ -2,24 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { expiringSoon, readBalance, pointsHistory } from '../../core/ledger/index.js';
 import { collectDaily, earn, streakStatus } from '../../core/earning/index.js';
 import { actorOf, iso, targetUser } from '../guard.js';
-import { routeSchema } from '../schemas.js';
-import type { AppCtx } from '../server.js';
+import { routeOptions, type AppCtx } from '../route.js';
 import type { Principal } from '../auth.js';
 
 type Q = Record<string, unknown>;
-
-/** Options of one route: its schemas for validation and serialisation, its key for limits and metrics. */
-export function routeOptions(key: string) {
-  const s = routeSchema(key);
-  return {
-    config: { key },
-    schema: {
-      ...(s.querystring ? { querystring: s.querystring } : {}),
-      ...(s.body ? { body: s.body } : {}),
-      response: { 200: s.response },
-    },
-  };
-}
 
 /** Points: balance, history, daily collection, earning; and the streak status. */
 export function registerPointsRoutes(app: FastifyInstance, ctx: AppCtx): void {

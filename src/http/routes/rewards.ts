@@ -5,10 +5,8 @@ import { RayonError } from '../../core/errors.js';
 import { assertPageDepth } from '../../core/bounds.js';
 import { maskVoucherCode, redeem, redeemFingerprint, userRedemptions } from '../../core/redemption/index.js';
 import { actorOf, iso, seesVoucherCodes, targetUser } from '../guard.js';
-
-import type { AppCtx } from '../server.js';
+import { routeOptions, type AppCtx } from '../route.js';
 import type { Principal } from '../auth.js';
-import { routeOptions } from './points.js';
 
 type Q = Record<string, unknown>;
 

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { addUser, getUser } from '../../core/users/index.js';
 import { actorOf, iso, requireRole } from '../guard.js';
-import type { AppCtx } from '../server.js';
+import { routeOptions, type AppCtx } from '../route.js';
 import type { Principal } from '../auth.js';
-import { routeOptions } from './points.js';
 
 interface UserBody {
   id: string;
