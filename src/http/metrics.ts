@@ -12,6 +12,7 @@ export class Metrics {
   readonly duration: Histogram<'route' | 'method' | 'status_class'>;
   readonly errors: Counter<'route' | 'code'>;
   readonly rateLimited: Counter<'route'>;
+  readonly callerRateLimited: Counter<'sub'>;
 
   constructor(knex: Knex | null, extra: { rateLimitStoreErrors: () => number }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'rayon_' });
@@ -38,6 +39,12 @@ export class Metrics {
       name: 'rayon_http_rate_limited_total',
       help: 'requests refused by the rate limiter, by route',
       labelNames: ['route'],
+      registers: [this.registry],
+    });
+    this.callerRateLimited = new Counter({
+      name: 'rayon_http_caller_rate_limited_total',
+      help: 'requests refused by the overall limit of a service or admin token, by token subject',
+      labelNames: ['sub'],
       registers: [this.registry],
     });
     // Read at scrape time; left unset when there is nothing to read.

@@ -136,6 +136,17 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
       req.principal = await verifier.verify(bearerToken(req.headers.authorization));
     }
   });
+  // A service or admin token is also limited as a whole, whatever users it acts for (after
+  // validation, like the per-user limits; a refused request reaches no handler, writes nothing).
+  app.addHook('preHandler', async (req) => {
+    const p = req.principal;
+    if (p === undefined || p.role === 'user') return;
+    const r = await limiter.takeCaller(p.sub);
+    if (!r.allowed) {
+      metrics.callerRateLimited.inc({ sub: p.sub });
+      throw new RayonError('RATE_LIMITED', `too many requests from this ${p.role} token (all users together); retry in ${r.retryAfterS} s`, { data: { retryAfterS: r.retryAfterS } });
+    }
+  });
   // A POST without any body means "{}" (a user collecting with its own token sends nothing).
   app.addHook('preValidation', async (req) => {
     if (req.method === 'POST' && req.body === undefined) req.body = {};
