@@ -13,8 +13,10 @@ export class Metrics {
   readonly errors: Counter<'route' | 'code'>;
   readonly rateLimited: Counter<'route'>;
   readonly callerRateLimited: Counter<'sub'>;
+  private rendering?: Promise<string>;
+  private rendered?: { text: string; at: number };
 
-  constructor(knex: Knex | null, extra: { rateLimitStoreErrors: () => number }) {
+  constructor(knex: Knex | null, extra: { rateLimitStoreErrors: () => number; healthProbes?: () => number }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'rayon_' });
     this.requests = new Counter({
       name: 'rayon_http_requests_total',
@@ -59,6 +61,7 @@ export class Metrics {
         },
       });
     gauge('rayon_rate_limit_store_errors', 'rate-limit store failures since start (requests were let through)', () => extra.rateLimitStoreErrors());
+    gauge('rayon_health_probes', 'database probes /healthz made since start (at most one a second)', () => extra.healthProbes?.());
     const initialPool = (knex?.client as { pool?: TarnPool } | undefined)?.pool;
     // knex creates its pool lazily and replaces it on destroy: read it at scrape time.
     const poolGauge = (name: string, help: string, read: (p: TarnPool) => number) =>
@@ -84,7 +87,28 @@ export class Metrics {
     dailyGauge('rayon_daily_failed_batches', 'daily-collection batches whose statements failed since start', (s) => s.failedBatches);
     dailyGauge('rayon_daily_waiting', 'daily collections waiting for the next batch now', (s) => s.waiting);
   }
+
+  /**
+   * The exposition text, rendered at most once per `RENDER_REUSE_MS`: every gauge reads process
+   * memory (no database query), and a burst of scrapes costs one rendering, not one each.
+   */
+  render(nowMs = Date.now()): Promise<string> {
+    if (this.rendered && nowMs - this.rendered.at < RENDER_REUSE_MS) return Promise.resolve(this.rendered.text);
+    this.rendering ??= this.registry
+      .metrics()
+      .then((text) => {
+        this.rendered = { text, at: nowMs };
+        return text;
+      })
+      .finally(() => {
+        this.rendering = undefined;
+      });
+    return this.rendering;
+  }
 }
+
+/** A scrape within this time of the last rendering gets the same text. */
+const RENDER_REUSE_MS = 1000;
 
 interface TarnPool {
   numUsed(): number;
