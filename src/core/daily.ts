@@ -5,6 +5,7 @@ import { cachedScaleVersion, raiseStatus, scaleAt, bonusOf, award } from './scal
 import { onConnection, type Query } from './fast-tx.js';
 import { dailyAward, effectiveStreak, m100ForDay, streakTransition, type StreakState } from './streak.js';
 import { localDate, lotExpiry } from './time.js';
+import { currentScope, runInScope, type WorkScope } from '../db/scope.js';
 
 /**
  * Daily collection: the hottest path of the system (10,000 users collecting at once). It runs in
@@ -265,6 +266,8 @@ interface Waiting {
   resolve: (r: CollectResult) => void;
   reject: (e: unknown) => void;
   settled: boolean;
+  /** The caller's request: once its deadline passes, it is not collected any more (unless already in a batch being written). */
+  scope: WorkScope | undefined;
 }
 
 /** Users per batch, and batches written at once (each on its own pooled connection). */
@@ -336,7 +339,7 @@ class DailyBatches {
       return Promise.reject(new RayonError('UNAVAILABLE', `${this.waiting.length} daily collections are already waiting; retry shortly`));
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ userId, now, actor, resolve, reject, settled: false });
+      this.waiting.push({ userId, now, actor, resolve, reject, settled: false, scope: currentScope() });
       this.pump();
       this.stats.waiting = this.waiting.length;
     });
@@ -348,17 +351,22 @@ class DailyBatches {
       const rest: Waiting[] = [];
       const users = new Set<string>();
       for (const w of this.waiting) {
-        if (batch.length < MAX_BATCH && !this.busy.has(w.userId) && !users.has(w.userId)) {
+        if (w.scope?.aborted) {
+          this.settle(w, () => {
+            throw w.scope!.reason;
+          });
+        } else if (batch.length < MAX_BATCH && !this.busy.has(w.userId) && !users.has(w.userId)) {
           batch.push(w);
           users.add(w.userId);
         } else rest.push(w);
       }
-      if (batch.length === 0) return; // only users already being written: they go next
       this.waiting = rest;
       this.stats.waiting = rest.length;
+      if (batch.length === 0) return; // only users already being written: they go next
       for (const u of users) this.busy.add(u);
       this.inFlight++;
-      void this.write(batch);
+      // A batch serves several requests: no one request's deadline may stop it.
+      void runInScope(undefined, () => this.write(batch));
     }
   }
 
@@ -388,7 +396,8 @@ class DailyBatches {
     while (this.aloneRunning < ALONE_AT_ONCE && this.alone.length > 0) {
       const w = this.alone.shift()!;
       this.aloneRunning++;
-      void collectOne(this.db, w.userId, w.now, w.actor)
+      // Alone, the collection is its caller's own work again, stopped at the caller's deadline.
+      void runInScope(w.scope, () => collectOne(this.db, w.userId, w.now, w.actor))
         .then(w.resolve, w.reject)
         .finally(() => {
           w.settled = true;

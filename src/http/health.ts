@@ -1,4 +1,5 @@
 import { RayonError } from '../core/errors.js';
+import { runInScope } from '../db/scope.js';
 
 /**
  * `/healthz` from a cached database probe: at most one probe starts per `intervalMs`, concurrent
@@ -31,7 +32,8 @@ export class HealthProbe {
   private start(startedAt: number): Promise<void> {
     this.probes++;
     this.pending = true;
-    const running = this.probe().finally(() => {
+    // Shared by every check waiting: it runs outside any one request's deadline.
+    const running = runInScope(undefined, () => this.probe()).finally(() => {
       this.pending = false;
     });
     let timer: NodeJS.Timeout | undefined;

@@ -13,6 +13,8 @@ export class Metrics {
   readonly errors: Counter<'route' | 'code'>;
   readonly rateLimited: Counter<'route'>;
   readonly callerRateLimited: Counter<'sub'>;
+  readonly deadlineExceeded: Counter<'route'>;
+  readonly connectionsRefused: Counter;
   private rendering?: Promise<string>;
   private rendered?: { text: string; at: number };
 
@@ -47,6 +49,17 @@ export class Metrics {
       name: 'rayon_http_caller_rate_limited_total',
       help: 'requests refused by the overall limit of a service or admin token, by token subject',
       labelNames: ['sub'],
+      registers: [this.registry],
+    });
+    this.deadlineExceeded = new Counter({
+      name: 'rayon_http_deadline_exceeded_total',
+      help: 'requests answered 503 at the request deadline (RAYON_REQUEST_TIMEOUT_MS), by route',
+      labelNames: ['route'],
+      registers: [this.registry],
+    });
+    this.connectionsRefused = new Counter({
+      name: 'rayon_http_connections_refused_total',
+      help: 'client connections closed at once because RAYON_MAX_CONNECTIONS were open',
       registers: [this.registry],
     });
     // Read at scrape time; left unset when there is nothing to read.

@@ -13,7 +13,10 @@ import { openApiDocument } from './openapi.js';
 import { registerPointsRoutes } from './routes/points.js';
 import { registerRewardsRoutes } from './routes/rewards.js';
 import { registerUsersRoutes } from './routes/users.js';
+import { installDeadline } from './deadline.js';
 import { HealthProbe } from './health.js';
+import { DEFAULT_LIMITS, applySocketLimits, type SocketLimits } from './limits.js';
+import { guardPool } from '../db/scope.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -40,6 +43,8 @@ export interface ServerOptions {
   /** How long a catalog page total may be reused (0: count on every page). */
   catalogTotalTtlMs?: number;
   logLevel?: string;
+  /** Request deadline, connection cap, keep-alive and headers timeouts (DEFAULT_LIMITS). */
+  limits?: Partial<SocketLimits>;
 }
 
 /** What the route modules get: the database, the business clock and the rate limiter. */
@@ -80,8 +85,14 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
   }
   const limiter = new RateLimiter(opts.rateLimits, store);
   const knex = opts.db.knex;
-  const health = new HealthProbe(() => knex.raw('select 1'), { intervalMs: HEALTH_PROBE_INTERVAL_MS, timeoutMs: HEALTH_PROBE_TIMEOUT_MS });
+  const limits: SocketLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const health = new HealthProbe(() => knex.raw('select 1'), {
+    intervalMs: HEALTH_PROBE_INTERVAL_MS,
+    timeoutMs: Math.min(HEALTH_PROBE_TIMEOUT_MS, limits.requestTimeoutMs),
+  });
   const metrics = new Metrics(opts.db.kind === 'postgres' ? knex : null, { rateLimitStoreErrors: () => limiter.storeErrors, healthProbes: () => health.probes });
+  // Requests' database work stops at their deadline (src/db/scope.ts).
+  if (opts.db.kind === 'postgres') guardPool(knex);
 
   const app = Fastify({
     logger: { level: opts.logLevel ?? 'warn' },
@@ -90,6 +101,8 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
+  applySocketLimits(app.server, limits, () => metrics.connectionsRefused.inc());
+  installDeadline(app, limits.requestTimeoutMs, (req) => metrics.deadlineExceeded.inc({ route: req.routeOptions.config?.key ?? req.routeOptions.url ?? 'unmatched' }));
   const stats = new StatsRecorder(knex, opts.statsFlushMs ?? 10_000, (err) => app.log.warn({ err: String(err) }, 'request statistics not flushed; will retry'));
 
   // Bodies must be exact: no coercion, no silent removal of unknown fields. Query strings are
