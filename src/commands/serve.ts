@@ -19,7 +19,9 @@ export function registerServe(program: Command): void {
         'after',
         '\nEnvironment: RAYON_JWT_SECRET (required for HS256), RAYON_JWT_ISSUER, RAYON_JWT_AUDIENCE, RAYON_JWT_PUBLIC_KEY_FILE\n' +
           '(+ RAYON_JWT_PUBLIC_KEY_ALG=RS256|ES256), RAYON_JWT_JWKS_FILE, RAYON_RATE_LIMITS (e.g. "earn=60/min" or "off"),\n' +
-          'RAYON_REDIS_URL (shared rate limits), RAYON_REDIS_PREFIX, RAYON_POOL_MAX (default 8), RAYON_STATS_FLUSH_MS,\nRAYON_CATALOG_TOTAL_TTL_S (default 5: how long a catalog page total may be reused), RAYON_LOG_LEVEL.\n' +
+          'RAYON_REDIS_URL (shared rate limits), RAYON_REDIS_PREFIX, RAYON_POOL_MAX (default 8), RAYON_STATS_FLUSH_MS,\nRAYON_CATALOG_TOTAL_TTL_S (default 5: how long a catalog page total may be reused), RAYON_LOG_LEVEL,\n' +
+          'RAYON_REQUEST_TIMEOUT_MS (default 10000: later, 503 UNAVAILABLE), RAYON_MAX_CONNECTIONS (default 64 per pool\n' +
+          'connection), RAYON_KEEP_ALIVE_TIMEOUT_MS (default 10000).\n' +
           'With a public key or JWKS, HS256 tokens are refused (and RAYON_JWT_SECRET is not needed) unless\nRAYON_JWT_ALLOW_HS256=1; a JWKS needs RAYON_JWT_AUDIENCE. RAYON_REVOCATION_REFRESH_MS (default 15000): how often revoked\ntokens are re-read.\n',
       )
       .action(
@@ -29,9 +31,11 @@ export function registerServe(program: Command): void {
             databaseUrl: ctx.config.databaseUrl,
             dataDir: ctx.config.dataDir,
             poolMax: cfg.poolMax,
-            // A request must not hang on a stuck lock or a slow query: fail, answer 503, move on.
-            statementTimeoutMs: 5_000,
-            lockTimeoutMs: 5_000,
+            // A request must not hang on a stuck lock, a slow query or an exhausted pool: fail,
+            // answer 503, move on — within the request deadline at the latest.
+            statementTimeoutMs: Math.min(5_000, cfg.limits.requestTimeoutMs),
+            lockTimeoutMs: Math.min(5_000, cfg.limits.requestTimeoutMs),
+            acquireTimeoutMs: Math.min(10_000, cfg.limits.requestTimeoutMs),
             applicationName: 'rayon-serve',
           });
           let server;
@@ -47,6 +51,7 @@ export function registerServe(program: Command): void {
               catalogTotalTtlMs: cfg.catalogTotalTtlMs,
               logLevel: cfg.logLevel,
               revocationRefreshMs: cfg.revocationRefreshMs,
+              limits: cfg.limits,
             });
             const url = await server.app.listen({ host: cfg.host, port: cfg.port });
             const limits = cfg.rateLimits === null ? 'off' : cfg.redisUrl ? 'shared through Redis' : 'in-process';

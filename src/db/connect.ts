@@ -3,6 +3,7 @@ import path from 'node:path';
 import knexPkg, { type Knex } from 'knex';
 import pg from 'pg';
 import { RayonError } from '../core/errors.js';
+import { CANCELLED_MARK } from './scope.js';
 
 const { knex } = knexPkg as unknown as { knex: typeof knexPkg };
 
@@ -19,6 +20,8 @@ export interface DbOptions {
   statementTimeoutMs?: number;
   lockTimeoutMs?: number;
   idleInTransactionTimeoutMs?: number;
+  /** How long a query may wait for a pooled connection (default 10 s). */
+  acquireTimeoutMs?: number;
   applicationName?: string;
   /** Schema to put first on the search path (tests: one schema per file). */
   searchPath?: string;
@@ -60,12 +63,13 @@ export async function withDb<T>(opts: DbOptions, fn: (db: Db) => Promise<T>): Pr
 
 /**
  * knex writes its warnings to stdout by default, which would corrupt piped data. Send them to
- * stderr, and drop "Acquire connection error" (the same failure reaches the caller as an error).
+ * stderr, and drop "Acquire connection error" (the same failure reaches the caller as an error)
+ * and the pool's note that it replaced a connection whose statement a request deadline cancelled.
  */
 const knexLog = {
   warn(message: unknown) {
     const text = String(message);
-    if (!text.startsWith('Acquire connection error')) process.stderr.write(`knex: ${text}\n`);
+    if (!text.startsWith('Acquire connection error') && !text.includes(CANCELLED_MARK)) process.stderr.write(`knex: ${text}\n`);
   },
   error(message: unknown) {
     process.stderr.write(`knex: ${String(message)}\n`);
@@ -91,7 +95,7 @@ async function openPostgres(opts: DbOptions): Promise<Db> {
     } as Knex.PgConnectionConfig,
     searchPath: opts.searchPath ? [opts.searchPath, 'public'] : undefined,
     pool: { min: 0, max: opts.poolMax ?? 10 },
-    acquireConnectionTimeout: 10_000,
+    acquireConnectionTimeout: opts.acquireTimeoutMs ?? 10_000,
     log: knexLog,
   });
   let name: string;

@@ -23,6 +23,17 @@ export interface ServeConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** RAYON_REVOCATION_REFRESH_MS: how often the revoked token ids are re-read. */
   revocationRefreshMs: number;
+  /** How long a request may run and hold connections, and how many clients may be connected. */
+  limits: ServerLimits;
+}
+
+export interface ServerLimits {
+  /** RAYON_REQUEST_TIMEOUT_MS: a request not answered by then is answered 503 UNAVAILABLE. */
+  requestTimeoutMs: number;
+  /** RAYON_MAX_CONNECTIONS: client connections open at once; more are closed at once. */
+  maxConnections: number;
+  /** RAYON_KEEP_ALIVE_TIMEOUT_MS: how long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
 }
 
 export interface AuthConfig {
@@ -120,6 +131,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): S
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) {
     errors.push({ where: 'RAYON_LOG_LEVEL', message: 'must be one of fatal, error, warn, info, debug, silent' });
   }
+  const poolMax = intSetting(env.RAYON_POOL_MAX, 'RAYON_POOL_MAX', 8, 1, 500, errors);
   const config: ServeConfig = {
     host: flags.host ?? env.RAYON_HOST ?? '127.0.0.1',
     port,
@@ -127,14 +139,26 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): S
     rateLimits,
     redisUrl,
     redisPrefix: env.RAYON_REDIS_PREFIX || 'rayon:rl:',
-    poolMax: intSetting(env.RAYON_POOL_MAX, 'RAYON_POOL_MAX', 8, 1, 500, errors),
+    poolMax,
     statsFlushMs: intSetting(env.RAYON_STATS_FLUSH_MS, 'RAYON_STATS_FLUSH_MS', 10_000, 100, 3_600_000, errors),
     catalogTotalTtlMs: intSetting(env.RAYON_CATALOG_TOTAL_TTL_S, 'RAYON_CATALOG_TOTAL_TTL_S', 5, 0, 3600, errors) * 1000,
     logLevel,
     revocationRefreshMs: intSetting(env.RAYON_REVOCATION_REFRESH_MS, 'RAYON_REVOCATION_REFRESH_MS', DEFAULT_REVOCATION_REFRESH_MS, 100, 30_000, errors),
+    limits: resolveServerLimits(env, poolMax, errors),
   };
   if (errors.length) {
     throw new RayonError('VALIDATION_ERROR', `cannot start the HTTP mode: ${errors.map((e) => `${e.where} ${e.message}`).join('; ')}`, { details: errors });
   }
   return config;
+}
+
+/** Connections per pooled database connection, by default: each waits at most the deadline. */
+const CONNECTIONS_PER_POOL_SLOT = 64;
+
+function resolveServerLimits(env: NodeJS.ProcessEnv, poolMax: number, errors: FieldError[]): ServerLimits {
+  return {
+    requestTimeoutMs: intSetting(env.RAYON_REQUEST_TIMEOUT_MS, 'RAYON_REQUEST_TIMEOUT_MS', 10_000, 100, 600_000, errors),
+    maxConnections: intSetting(env.RAYON_MAX_CONNECTIONS, 'RAYON_MAX_CONNECTIONS', poolMax * CONNECTIONS_PER_POOL_SLOT, 1, 1_000_000, errors),
+    keepAliveTimeoutMs: intSetting(env.RAYON_KEEP_ALIVE_TIMEOUT_MS, 'RAYON_KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000, errors),
+  };
 }

@@ -12,8 +12,13 @@ export class Metrics {
   readonly duration: Histogram<'route' | 'method' | 'status_class'>;
   readonly errors: Counter<'route' | 'code'>;
   readonly rateLimited: Counter<'route'>;
+  readonly callerRateLimited: Counter<'sub'>;
+  readonly deadlineExceeded: Counter<'route'>;
+  readonly connectionsRefused: Counter;
+  private rendering?: Promise<string>;
+  private rendered?: { text: string; at: number };
 
-  constructor(knex: Knex | null, extra: { rateLimitStoreErrors: () => number }) {
+  constructor(knex: Knex | null, extra: { rateLimitStoreErrors: () => number; healthProbes?: () => number }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'rayon_' });
     this.requests = new Counter({
       name: 'rayon_http_requests_total',
@@ -40,6 +45,23 @@ export class Metrics {
       labelNames: ['route'],
       registers: [this.registry],
     });
+    this.callerRateLimited = new Counter({
+      name: 'rayon_http_caller_rate_limited_total',
+      help: 'requests refused by the overall limit of a service or admin token, by token subject',
+      labelNames: ['sub'],
+      registers: [this.registry],
+    });
+    this.deadlineExceeded = new Counter({
+      name: 'rayon_http_deadline_exceeded_total',
+      help: 'requests answered 503 at the request deadline (RAYON_REQUEST_TIMEOUT_MS), by route',
+      labelNames: ['route'],
+      registers: [this.registry],
+    });
+    this.connectionsRefused = new Counter({
+      name: 'rayon_http_connections_refused_total',
+      help: 'client connections closed at once because RAYON_MAX_CONNECTIONS were open',
+      registers: [this.registry],
+    });
     // Read at scrape time; left unset when there is nothing to read.
     const gauge = (name: string, help: string, read: () => number | undefined) =>
       new Gauge({
@@ -52,6 +74,7 @@ export class Metrics {
         },
       });
     gauge('rayon_rate_limit_store_errors', 'rate-limit store failures since start (requests were let through)', () => extra.rateLimitStoreErrors());
+    gauge('rayon_health_probes', 'database probes /healthz made since start (at most one a second)', () => extra.healthProbes?.());
     const initialPool = (knex?.client as { pool?: TarnPool } | undefined)?.pool;
     // knex creates its pool lazily and replaces it on destroy: read it at scrape time.
     const poolGauge = (name: string, help: string, read: (p: TarnPool) => number) =>
@@ -77,7 +100,28 @@ export class Metrics {
     dailyGauge('rayon_daily_failed_batches', 'daily-collection batches whose statements failed since start', (s) => s.failedBatches);
     dailyGauge('rayon_daily_waiting', 'daily collections waiting for the next batch now', (s) => s.waiting);
   }
+
+  /**
+   * The exposition text, rendered at most once per `RENDER_REUSE_MS`: every gauge reads process
+   * memory (no database query), and a burst of scrapes costs one rendering, not one each.
+   */
+  render(nowMs = Date.now()): Promise<string> {
+    if (this.rendered && nowMs - this.rendered.at < RENDER_REUSE_MS) return Promise.resolve(this.rendered.text);
+    this.rendering ??= this.registry
+      .metrics()
+      .then((text) => {
+        this.rendered = { text, at: nowMs };
+        return text;
+      })
+      .finally(() => {
+        this.rendering = undefined;
+      });
+    return this.rendering;
+  }
 }
+
+/** A scrape within this time of the last rendering gets the same text. */
+const RENDER_REUSE_MS = 1000;
 
 interface TarnPool {
   numUsed(): number;

@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
 
 /**
- * Token-bucket rate limits per target user and route (SPEC "The HTTP mode"). Each bucket holds
+ * Token-bucket rate limits per target user and route (SPEC "The HTTP mode"), and one overall
+ * bucket per service or admin token subject (`service=`): a system acting for many users is
+ * still bounded as a whole. Each bucket holds
  * `capacity` tokens and refills `capacity` tokens per `periodMs`, continuously. The in-process
  * store serves one server; the Redis store runs the same arithmetic atomically in a Lua script
  * so that several server processes share one bucket per (route, user).
@@ -12,18 +14,24 @@ export interface RateRule {
   periodMs: number;
 }
 
-/** `null` means limits are off (benchmarks). */
-export type RateLimitConfig = { rules: Record<string, RateRule>; fallback: RateRule } | null;
+/**
+ * `null` means limits are off (benchmarks). `caller`: every request of one service or admin
+ * token (by `sub`), whatever user it acts for.
+ */
+export type RateLimitConfig = { rules: Record<string, RateRule>; fallback: RateRule; caller: RateRule } | null;
 
 /** The route keys the limits are configured by. */
 export const LIMITED_ROUTES = ['balance', 'history', 'collect-daily', 'earn', 'streak-status', 'catalog', 'redeem', 'rewards-history', 'users'] as const;
 
-const DEFAULT_LIMITS = 'collect-daily=5/min,redeem=10/min,earn=120/min,default=300/min';
+const DEFAULT_LIMITS = 'collect-daily=5/min,redeem=10/min,earn=120/min,default=300/min,service=6000/min';
+/** The key of the overall limit per service or admin token, beside the route names. */
+const CALLER_KEY = 'service';
 const PERIODS: Record<string, number> = { s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000, hour: 3_600_000 };
 
 /**
- * Parse RAYON_RATE_LIMITS: `off`, or `route=N/period,…` where route is one of LIMITED_ROUTES
- * or `default` (every other route) and period is s, min or h. Unset → the SPEC's figures.
+ * Parse RAYON_RATE_LIMITS: `off`, or `route=N/period,…` where route is one of LIMITED_ROUTES,
+ * `default` (every other route) or `service` (all requests of one service or admin token), and
+ * period is s, min or h. Unset → the SPEC's figures, and 6,000 a minute per service token.
  */
 export function parseRateLimits(text: string | undefined): RateLimitConfig {
   if (text !== undefined && /^(off|none|0|false)$/i.test(text.trim())) return null;
@@ -33,8 +41,8 @@ export function parseRateLimits(text: string | undefined): RateLimitConfig {
       const m = /^([a-z-]+)\s*=\s*(\d+)\s*\/\s*([a-z]+)$/.exec(part);
       if (!m) throw new Error(`"${part}" is not route=N/period (e.g. earn=120/min)`);
       const [, route, n, period] = m;
-      if (route !== 'default' && !(LIMITED_ROUTES as readonly string[]).includes(route)) {
-        throw new Error(`unknown route "${route}" (use ${[...LIMITED_ROUTES, 'default'].join(', ')})`);
+      if (route !== 'default' && route !== CALLER_KEY && !(LIMITED_ROUTES as readonly string[]).includes(route)) {
+        throw new Error(`unknown route "${route}" (use ${[...LIMITED_ROUTES, 'default', CALLER_KEY].join(', ')})`);
       }
       if (!PERIODS[period]) throw new Error(`unknown period "${period}" in "${part}" (use s, min or h)`);
       if (Number(n) < 1) throw new Error(`the limit in "${part}" must be at least 1`);
@@ -42,8 +50,10 @@ export function parseRateLimits(text: string | undefined): RateLimitConfig {
     }
   }
   const fallback = merged.get('default') as RateRule;
+  const caller = merged.get(CALLER_KEY) as RateRule;
   merged.delete('default');
-  return { rules: Object.fromEntries(merged), fallback };
+  merged.delete(CALLER_KEY);
+  return { rules: Object.fromEntries(merged), fallback, caller };
 }
 
 export interface TakeResult {
@@ -177,10 +187,20 @@ export class RateLimiter {
    * for /metrics): the limits protect the service, the database still guarantees correctness.
    */
   async take(route: string, userId: string): Promise<TakeResult> {
-    if (!this.config || !this.store) return { allowed: true, retryAfterS: 0 };
-    const rule = this.config.rules[route] ?? this.config.fallback;
+    if (!this.config) return { allowed: true, retryAfterS: 0 };
+    return this.takeKey(`${route}:${userId}`, this.config.rules[route] ?? this.config.fallback);
+  }
+
+  /** Take one token of a service or admin token's overall bucket (keys apart from route:user ones). */
+  async takeCaller(sub: string): Promise<TakeResult> {
+    if (!this.config) return { allowed: true, retryAfterS: 0 };
+    return this.takeKey(`${CALLER_KEY}:${sub}`, this.config.caller);
+  }
+
+  private async takeKey(key: string, rule: RateRule): Promise<TakeResult> {
+    if (!this.store) return { allowed: true, retryAfterS: 0 };
     try {
-      return await this.store.take(`${route}:${userId}`, rule);
+      return await this.store.take(key, rule);
     } catch {
       this.storeErrors++;
       return { allowed: true, retryAfterS: 0 };

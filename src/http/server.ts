@@ -15,6 +15,10 @@ import { DEFAULT_REVOCATION_REFRESH_MS, RevocationList } from './revocations.js'
 import { registerPointsRoutes } from './routes/points.js';
 import { registerRewardsRoutes } from './routes/rewards.js';
 import { registerUsersRoutes } from './routes/users.js';
+import { installDeadline } from './deadline.js';
+import { HealthProbe } from './health.js';
+import { DEFAULT_LIMITS, applySocketLimits, type SocketLimits } from './limits.js';
+import { guardPool } from '../db/scope.js';
 
 export interface ServerOptions {
   db: Db;
@@ -30,6 +34,8 @@ export interface ServerOptions {
   logLevel?: string;
   /** How often the revoked token ids are re-read (default 15 s). */
   revocationRefreshMs?: number;
+  /** Request deadline, connection cap, keep-alive and headers timeouts (DEFAULT_LIMITS). */
+  limits?: Partial<SocketLimits>;
 }
 
 export interface RayonServer {
@@ -41,6 +47,8 @@ export interface RayonServer {
 export const BODY_LIMIT = 16 * 1024;
 const RETRY_AFTER_UNAVAILABLE_S = 2;
 const SHUTDOWN_GRACE_MS = 10_000;
+const HEALTH_PROBE_INTERVAL_MS = 1000;
+const HEALTH_PROBE_TIMEOUT_MS = 2000;
 
 
 export async function createServer(opts: ServerOptions): Promise<RayonServer> {
@@ -60,7 +68,14 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
     } else store = new MemoryStore();
   }
   const limiter = new RateLimiter(opts.rateLimits, store);
-  const metrics = new Metrics(opts.db.kind === 'postgres' ? knex : null, { rateLimitStoreErrors: () => limiter.storeErrors });
+  const limits: SocketLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const health = new HealthProbe(() => knex.raw('select 1'), {
+    intervalMs: HEALTH_PROBE_INTERVAL_MS,
+    timeoutMs: Math.min(HEALTH_PROBE_TIMEOUT_MS, limits.requestTimeoutMs),
+  });
+  const metrics = new Metrics(opts.db.kind === 'postgres' ? knex : null, { rateLimitStoreErrors: () => limiter.storeErrors, healthProbes: () => health.probes });
+  // Requests' database work stops at their deadline (src/db/scope.ts).
+  if (opts.db.kind === 'postgres') guardPool(knex);
 
   const app = Fastify({
     logger: { level: opts.logLevel ?? 'warn' },
@@ -69,6 +84,8 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
+  applySocketLimits(app.server, limits, () => metrics.connectionsRefused.inc());
+  installDeadline(app, limits.requestTimeoutMs, (req) => metrics.deadlineExceeded.inc({ route: req.routeOptions.config?.key ?? req.routeOptions.url ?? 'unmatched' }));
   const stats = new StatsRecorder(knex, opts.statsFlushMs ?? 10_000, (err) => app.log.warn({ err: String(err) }, 'request statistics not flushed; will retry'));
 
   // Bodies must be exact: no coercion, no silent removal of unknown fields. Query strings are
@@ -119,6 +136,17 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
       req.principal = await verifier.verify(bearerToken(req.headers.authorization));
     }
   });
+  // A service or admin token is also limited as a whole, whatever users it acts for (after
+  // validation, like the per-user limits; a refused request reaches no handler, writes nothing).
+  app.addHook('preHandler', async (req) => {
+    const p = req.principal;
+    if (p === undefined || p.role === 'user') return;
+    const r = await limiter.takeCaller(p.sub);
+    if (!r.allowed) {
+      metrics.callerRateLimited.inc({ sub: p.sub });
+      throw new RayonError('RATE_LIMITED', `too many requests from this ${p.role} token (all users together); retry in ${r.retryAfterS} s`, { data: { retryAfterS: r.retryAfterS } });
+    }
+  });
   // A POST without any body means "{}" (a user collecting with its own token sends nothing).
   app.addHook('preValidation', async (req) => {
     if (req.method === 'POST' && req.body === undefined) req.body = {};
@@ -155,16 +183,15 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
     return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
 
-  app.get('/healthz', { config: { key: 'healthz' } }, async (_req, reply) => {
-    try {
-      await knex.raw('select 1');
-    } catch (err) {
-      throw mapToUnavailable(err);
-    }
-    return reply.send({ status: 'ok' });
+  // Both cheap whatever the load: a cached probe (one a second at most), and metrics from memory.
+  app.get('/healthz', { config: { key: 'healthz' } }, async () => {
+    await health.check();
+    return { status: 'ok' };
   });
   app.get('/metrics', { config: { key: 'metrics' } }, async (_req, reply) => {
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    const text = await metrics.render();
+    void reply.type(metrics.registry.contentType);
+    return text;
   });
   const openapi = openApiDocument();
   app.get('/openapi.json', { config: { key: 'openapi' } }, async () => openapi);
@@ -194,11 +221,6 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
 
 // Connection failures the pg driver reports without an error code.
 const LOST_CONNECTION_RE = /Connection terminated|not queryable|connection error|timeout exceeded when trying to connect|Connection refused|ECONNRESET|ECONNREFUSED/i;
-
-function mapToUnavailable(err: unknown): RayonError {
-  const m = toRayonError(err);
-  return m.code === 'UNAVAILABLE' ? m : new RayonError('UNAVAILABLE', 'the database does not answer; retry shortly', { cause: err });
-}
 
 /**
  * Every failure becomes one of the SPEC's codes. Framework errors (bad JSON, body too large,

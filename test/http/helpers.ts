@@ -3,6 +3,7 @@ import { createServer, type RayonServer } from '../../src/http/server.js';
 import { parseRateLimits, type RateLimitConfig } from '../../src/http/rate-limit.js';
 import type { Db } from '../../src/db/connect.js';
 import type { AuthConfig } from '../../src/http/config.js';
+import type { SocketLimits } from '../../src/http/limits.js';
 
 export const SECRET = 'test-secret-for-rayon-http-mode-0123456789';
 export const AUTH = { secret: new TextEncoder().encode(SECRET) } satisfies AuthConfig;
@@ -16,7 +17,7 @@ export interface Running {
 /** Start the HTTP mode on a free port of 127.0.0.1 (real sockets, real fetch). */
 export async function startServer(
   db: Db,
-  opts: { now?: string; rateLimits?: RateLimitConfig | string; auth?: AuthConfig; redisUrl?: string; statsFlushMs?: number; revocationRefreshMs?: number } = {},
+  opts: { now?: string; rateLimits?: RateLimitConfig | string; auth?: AuthConfig; redisUrl?: string; statsFlushMs?: number; revocationRefreshMs?: number; limits?: Partial<SocketLimits> } = {},
 ): Promise<Running> {
   const fixed = opts.now ? new Date(opts.now) : undefined;
   const server = await createServer({
@@ -28,6 +29,7 @@ export async function startServer(
     statsFlushMs: opts.statsFlushMs ?? 60_000,
     logLevel: 'silent',
     revocationRefreshMs: opts.revocationRefreshMs,
+    limits: opts.limits,
   });
   const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
   return { url, server, close: () => server.close() };

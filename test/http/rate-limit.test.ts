@@ -19,9 +19,12 @@ describe('RAYON_RATE_LIMITS', () => {
       earn: { capacity: 120, periodMs: 60_000 },
     });
     expect(c?.fallback).toEqual({ capacity: 300, periodMs: 60_000 });
+    expect(c?.caller).toEqual({ capacity: 6000, periodMs: 60_000 });
   });
   it('overrides per route, can be turned off, and names what it cannot read', () => {
     expect(parseRateLimits('earn=10/s,default=50/h')).toMatchObject({ rules: { earn: { capacity: 10, periodMs: 1000 } }, fallback: { capacity: 50, periodMs: 3_600_000 } });
+    expect(parseRateLimits('service=100/s')?.caller).toEqual({ capacity: 100, periodMs: 1000 });
+    expect(parseRateLimits('service=100/s')?.rules).not.toHaveProperty('service');
     expect(parseRateLimits('off')).toBeNull();
     expect(() => parseRateLimits('earnings=1/min')).toThrow(/unknown route "earnings"/);
     expect(() => parseRateLimits('earn=1/week')).toThrow(/unknown period "week"/);
@@ -75,6 +78,51 @@ describe('rate limits over HTTP (in-process)', () => {
     // Another user, and another route of the same user, have their own buckets.
     expect((await earn('bob', 'r0')).status).toBe(200);
     expect((await call(s.url, 'GET', '/api/points/balance?user_id=alice', { token: svc })).status).toBe(200);
+  });
+
+  it('a service token is limited overall (service=N/period) while each user it acts for is far below their own limits', async () => {
+    const o = await startServer(t.db, { now: NOW, rateLimits: 'service=5/min' });
+    try {
+      const users = Array.from({ length: 6 }, (_, i) => `many${i}`);
+      for (const u of users) await makeUser(t.db.knex, u);
+      const platform = await token('platform', 'service');
+      const earn = (tok: string, user: string, ref: string) =>
+        call(o.url, 'POST', '/api/points/earn', { token: tok, body: { user_id: user, action_type: 'review_posted', reference_id: ref } });
+      const statuses = [];
+      for (const u of users) statuses.push((await earn(platform, u, 'svc-1')).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+      const refused = await earn(platform, 'many5', 'svc-2');
+      expect(refused.status).toBe(429);
+      expect(refused.body).toEqual({ error: { code: 'RATE_LIMITED', message: expect.stringContaining('service token') } });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // The refused requests wrote nothing.
+      expect(await t.db.knex('points_transactions').where({ user_id: 'many5' })).toEqual([]);
+      expect(await t.db.knex('refused_earns').where({ user_id: 'many5' })).toEqual([]);
+      expect(await t.db.knex('audit_log').where({ target: 'many5' })).toEqual([]);
+      // Reads count too; another service, an admin token and the users themselves have their own budgets.
+      expect((await call(o.url, 'GET', '/api/points/balance?user_id=many0', { token: platform })).status).toBe(429);
+      expect((await earn(await token('checkout', 'service'), 'many5', 'svc-3')).status).toBe(200);
+      const ops = await token('ops', 'admin');
+      const adminStatuses = [];
+      for (let i = 0; i < 6; i++) adminStatuses.push((await call(o.url, 'GET', '/api/points/balance?user_id=many0', { token: ops })).status);
+      expect(adminStatuses).toEqual([200, 200, 200, 200, 200, 429]);
+      expect((await call(o.url, 'GET', '/api/points/balance', { token: await token('many0') })).status).toBe(200);
+      const m = await call(o.url, 'GET', '/metrics');
+      expect(m.text).toMatch(/^rayon_http_caller_rate_limited_total\{sub="platform"\} 3$/m);
+    } finally {
+      await o.close();
+    }
+  });
+
+  it('the overall limit of service tokens is off with the other limits (benchmarks)', async () => {
+    const o = await startServer(t.db, { now: NOW, rateLimits: 'off' });
+    try {
+      const platform = await token('platform', 'service');
+      const statuses = await Promise.all(Array.from({ length: 50 }, () => call(o.url, 'GET', '/api/points/balance?user_id=alice', { token: platform })));
+      expect(statuses.every((a) => a.status === 200)).toBe(true);
+    } finally {
+      await o.close();
+    }
   });
 
   it('collect-daily allows 5 per minute by default', async () => {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { RayonError } from '../errors.js';
 import { onConnection, type Query } from '../../db/fast-tx.js';
+import { currentScope, runInScope, type WorkScope } from '../../db/scope.js';
 
 /**
  * The batch scheduler of the daily collection (collect.ts): collections in flight in one process
@@ -32,6 +33,8 @@ export interface Waiting<R> {
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
   settled: boolean;
+  /** The caller's request: once its deadline passes, it is not collected any more (unless already in a batch being written). */
+  scope: WorkScope | undefined;
 }
 
 /** How a batch is written and how a user is collected alone: the collection's own rules. */
@@ -86,7 +89,7 @@ export class DailyBatches<R> {
       return Promise.reject(new RayonError('UNAVAILABLE', `${this.waiting.length} daily collections are already waiting; retry shortly`));
     }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ userId, now, actor, resolve, reject, settled: false });
+      this.waiting.push({ userId, now, actor, resolve, reject, settled: false, scope: currentScope() });
       this.pump();
       this.stats.waiting = this.waiting.length;
     });
@@ -98,17 +101,22 @@ export class DailyBatches<R> {
       const rest: Waiting<R>[] = [];
       const users = new Set<string>();
       for (const w of this.waiting) {
-        if (batch.length < MAX_BATCH && !this.busy.has(w.userId) && !users.has(w.userId)) {
+        if (w.scope?.aborted) {
+          this.settle(w, () => {
+            throw w.scope!.reason;
+          });
+        } else if (batch.length < MAX_BATCH && !this.busy.has(w.userId) && !users.has(w.userId)) {
           batch.push(w);
           users.add(w.userId);
         } else rest.push(w);
       }
-      if (batch.length === 0) return; // only users already being written: they go next
       this.waiting = rest;
       this.stats.waiting = rest.length;
+      if (batch.length === 0) return; // only users already being written: they go next
       for (const u of users) this.busy.add(u);
       this.inFlight++;
-      void this.write(batch);
+      // A batch serves several requests: no one request's deadline may stop it.
+      void runInScope(undefined, () => this.write(batch));
     }
   }
 
@@ -138,7 +146,8 @@ export class DailyBatches<R> {
     while (this.aloneRunning < ALONE_AT_ONCE && this.alone.length > 0) {
       const w = this.alone.shift()!;
       this.aloneRunning++;
-      void this.work.collectOne(w.userId, w.now, w.actor)
+      // Alone, the collection is its caller's own work again, stopped at the caller's deadline.
+      void runInScope(w.scope, () => this.work.collectOne(w.userId, w.now, w.actor))
         .then(w.resolve, w.reject)
         .finally(() => {
           w.settled = true;
