@@ -22,6 +22,10 @@ afterAll(() => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** The migrations of this checkout, in order: the counts below follow the folder, not a literal. */
+const MIGRATIONS = fs.readdirSync(new URL('../../migrations/', import.meta.url)).filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort();
+const N = MIGRATIONS.length;
+
 const statusLines = (stdout: string) => stdout.split('\n').filter((l) => /│ (applied|pending)/.test(l)).map((l) => l.replace(/[│\s]+/g, ' ').trim());
 
 describe('rayon migrate rollback on the embedded database', () => {
@@ -34,7 +38,7 @@ describe('rayon migrate rollback on the embedded database', () => {
 
     const refused = await rayon(['migrate', 'rollback', '--all', '--yes'], env);
     expect([refused.code, refused.stdout]).toEqual([3, '']);
-    expect(refused.stderr).toMatch(/^error: rolling back 9 migrations .* would drop or empty \d+ table\(s\) holding rows: nothing was rolled back\. .* \[INVALID_STATE\]\n/);
+    expect(refused.stderr).toMatch(new RegExp(`^error: rolling back ${N} migrations .* would drop or empty \\d+ table\\(s\\) holding rows: nothing was rolled back\\. .* \\[INVALID_STATE\\]\\n`));
     expect(refused.stderr).toContain('\n  users: 1 row, dropped by 20261125000001_foundation\n');
     expect(refused.stderr).toContain('\n  points_transactions: 1 row, dropped by 20261125000001_foundation\n');
     expect(refused.stderr).toContain('\n  points_balance: 1 row, dropped by 20261125000001_foundation\n');
@@ -44,15 +48,20 @@ describe('rayon migrate rollback on the embedded database', () => {
 
     const after = await rayon(['migrate', 'status'], env);
     const applied = statusLines(after.stdout);
-    expect(applied).toHaveLength(9);
+    expect(applied).toEqual(MIGRATIONS.map((m) => `${m} applied`));
     expect(applied.every((l) => l.endsWith(' applied'))).toBe(true);
     const show = await rayon(['--json', 'user', 'show', 'emb-0001'], env);
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/"balance": 120/);
 
+    // The last migration drops the fraud settings it seeded (rows): --drop-data with the confirmation.
+    const seeded = await rayon(['migrate', 'rollback', '--drop-data', '--confirm-database', dataDir], env);
+    expect(seeded.code).toBe(0);
+    expect(seeded.stderr).toContain('\n  fraud_settings: 11 rows, dropped by 20261203000100_fraud\n');
+    expect(seeded.stderr).toMatch(new RegExp(`✔ Rolled back 1 migration\\(s\\): ${MIGRATIONS[N - 1]} \\(rows dropped from fraud_settings\\)\\n$`));
     const one = await rayon(['migrate', 'rollback', '--yes'], env);
-    expect([one.code, one.stderr]).toEqual([0, '✔ Rolled back 1 migration(s): 20261202000070_reward_territories_array\n']);
+    expect([one.code, one.stderr]).toEqual([0, `✔ Rolled back 1 migration(s): ${MIGRATIONS[N - 2]}\n`]);
     const status = await rayon(['migrate', 'status'], env);
-    expect(statusLines(status.stdout)).toEqual([...applied.slice(0, 8), '20261202000070_reward_territories_array pending']);
+    expect(statusLines(status.stdout)).toEqual([...applied.slice(0, N - 2), ...MIGRATIONS.slice(N - 2).map((m) => `${m} pending`)]);
   });
 });

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it, vi } from 'vitest';
 import { describePostgresOnly } from '../helpers/db.js';
@@ -11,7 +12,12 @@ import { assertBuilt, rayon } from '../helpers/rayon-cli.js';
  */
 vi.setConfig({ testTimeout: 300_000 });
 
-const LAST = '20261202000070_reward_territories_array';
+/** The migrations of this checkout, in order: the counts below follow the folder, not a literal. */
+const MIGRATIONS = fs.readdirSync(new URL('../../migrations/', import.meta.url)).filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort();
+const N = MIGRATIONS.length;
+const LAST = MIGRATIONS[N - 1];
+/** The last migration seeds default fraud settings: rows, like the seeded categories, so undoing it needs --drop-data. */
+const SEEDED = '20261203000100_fraud';
 let admin: pg.Client;
 const made: string[] = [];
 
@@ -37,7 +43,7 @@ async function migratedDb(): Promise<{ name: string; env: Record<string, string>
   const url = withDatabase(info.url, name);
   const env = { DATABASE_URL: url };
   const latest = await rayon(['migrate', 'latest'], env);
-  expect([latest.code, latest.stderr]).toEqual([0, expect.stringMatching(/^✔ Applied 9 migration\(s\)/)]);
+  expect([latest.code, latest.stderr]).toEqual([0, expect.stringMatching(new RegExp(`^✔ Applied ${N} migration\\(s\\)`))]);
   const sql = async (q: string) => {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
@@ -54,35 +60,45 @@ const applied = async (sql: (q: string) => Promise<any[]>) => (await sql('select
 
 describePostgresOnly('rayon migrate rollback (PostgreSQL)', 'runs rayon against new PostgreSQL databases', () => {
   it('undoes exactly the last applied migration, --step 2 the two before it, although one `migrate latest` made them one batch', async () => {
-    const { env, sql } = await migratedDb();
+    const { name, env, sql } = await migratedDb();
     const all = await applied(sql);
-    expect(all).toHaveLength(9);
+    expect(all).toEqual(MIGRATIONS);
     expect(new Set((await sql('select batch from knex_migrations')).map((r) => r.batch)).size).toBe(1);
+
+    // The last migration drops the fraud settings it seeded: rows, so it goes with --drop-data only.
+    expect(LAST).toBe(SEEDED);
+    const seeded = await rayon(['migrate', 'rollback', '--yes'], env);
+    expect(seeded.code).toBe(3);
+    expect(seeded.stderr).toMatch(/\n {2}fraud_settings: \d+ rows, dropped by 20261203000100_fraud\n/);
+    const dropSeeded = await rayon(['migrate', 'rollback', '--drop-data', '--confirm-database', name], env);
+    expect([dropSeeded.code, dropSeeded.stderr]).toEqual([0, expect.stringMatching(new RegExp(`✔ Rolled back 1 migration\\(s\\): ${LAST} \\(rows dropped from fraud_settings\\)\\n$`))]);
+    expect(await applied(sql)).toEqual(all.slice(0, N - 1));
 
     const one = await rayon(['migrate', 'rollback', '--yes'], env);
     expect([one.code, one.stdout]).toEqual([0, '']);
-    expect(one.stderr).toBe(`✔ Rolled back 1 migration(s): ${LAST}\n`);
-    expect(await applied(sql)).toEqual(all.slice(0, 8));
+    expect(one.stderr).toBe(`✔ Rolled back 1 migration(s): ${all[N - 2]}\n`);
+    expect(await applied(sql)).toEqual(all.slice(0, N - 2));
 
     const two = await rayon(['--json', 'migrate', 'rollback', '--step', '2', '--yes'], env);
     expect(two.code).toBe(0);
-    expect(JSON.parse(two.stdout)).toEqual({ rolled_back: [all[7], all[6]], dropped: [] });
-    expect(await applied(sql)).toEqual(all.slice(0, 6));
+    expect(JSON.parse(two.stdout)).toEqual({ rolled_back: [all[N - 3], all[N - 4]], dropped: [] });
+    expect(await applied(sql)).toEqual(all.slice(0, N - 4));
 
     const status = await rayon(['migrate', 'status', '--check'], env);
-    expect([status.code, status.stderr]).toEqual([5, '3 pending migration(s): run `rayon migrate latest`.\n']);
+    expect([status.code, status.stderr]).toEqual([5, '4 pending migration(s): run `rayon migrate latest`.\n']);
     // The downs left a schema the ups apply to again.
     const again = await rayon(['migrate', 'latest'], env);
-    expect([again.code, again.stderr]).toEqual([0, expect.stringMatching(/^✔ Applied 3 migration\(s\)/)]);
+    expect([again.code, again.stderr]).toEqual([0, expect.stringMatching(/^✔ Applied 4 migration\(s\)/)]);
     expect(await applied(sql)).toEqual(all);
 
     const [bad, both] = await Promise.all([rayon(['migrate', 'rollback', '--step', '0', '--yes'], env), rayon(['migrate', 'rollback', '--all', '--step', '2', '--yes'], env)]);
     expect([bad.code, bad.stderr]).toEqual([2, 'error: --step must not be zero\n']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/option '--all' cannot be used with option '--step <n>'/);
+    // Without --yes the data check still comes first: the last migration's seeded settings are rows.
     const noYes = await rayon(['migrate', 'rollback'], env);
-    expect(noYes.code).toBe(2);
-    expect(noYes.stderr).toMatch(/confirmation needed: run again with --yes/);
+    expect(noYes.code).toBe(3);
+    expect(noYes.stderr).toMatch(/\n {2}fraud_settings: \d+ rows, dropped by 20261203000100_fraud\n/);
     expect(await applied(sql)).toEqual(all);
   });
 
@@ -94,10 +110,10 @@ describePostgresOnly('rayon migrate rollback (PostgreSQL)', 'runs rayon against 
     const all = await applied(sql);
     const territories = Number((await sql('select count(*) as n from territories'))[0].n);
 
-    for (const args of [['--all'], ['--step', '9']]) {
+    for (const args of [['--all'], ['--step', String(N)]]) {
       const r = await rayon(['migrate', 'rollback', ...args, '--yes'], env);
       expect([r.code, r.stdout]).toEqual([3, '']);
-      expect(r.stderr).toMatch(/^error: rolling back 9 migrations \(20261125000001_foundation … 20261202000070_reward_territories_array\) would drop or empty \d+ table\(s\) holding rows: nothing was rolled back\. /);
+      expect(r.stderr).toMatch(new RegExp(`^error: rolling back ${N} migrations \\(${MIGRATIONS[0]} … ${LAST}\\) would drop or empty \\d+ table\\(s\\) holding rows: nothing was rolled back\\. `));
       expect(r.stderr).toContain(`Back the database up first; to drop the rows anyway, run again with --drop-data --confirm-database "${name}" [INVALID_STATE]\n`);
       expect(r.stderr).toContain('\n  users: 1 row, dropped by 20261125000001_foundation\n');
       expect(r.stderr).toContain('\n  points_transactions: 1 row, dropped by 20261125000001_foundation\n');
@@ -112,9 +128,12 @@ describePostgresOnly('rayon migrate rollback (PostgreSQL)', 'runs rayon against 
     expect(err.details).toContainEqual({ where: 'users', message: '1 row, dropped by 20261125000001_foundation' });
     expect(await applied(sql)).toEqual(all);
 
-    // The migrations above the ledger drop only empty tables: they go without --drop-data.
-    const seven = await rayon(['migrate', 'rollback', '--step', '7', '--yes'], env);
-    expect(seven.code).toBe(0);
+    // The fraud migration drops its seeded settings: --drop-data with the confirmation.
+    const dropSeeded = await rayon(['migrate', 'rollback', '--drop-data', '--confirm-database', name], env);
+    expect([dropSeeded.code, dropSeeded.stderr]).toEqual([0, expect.stringMatching(/\(rows dropped from fraud_settings\)\n$/)]);
+    // The migrations between it and the ledger drop only empty tables: they go without --drop-data.
+    const between = await rayon(['migrate', 'rollback', '--step', String(N - 3), '--yes'], env);
+    expect([between.code, between.stderr]).toEqual([0, expect.stringMatching(/^✔ Rolled back/)]);
     expect(await applied(sql)).toEqual(all.slice(0, 2));
     // The catalog migration drops the categories it seeded: they hold rows, so they need --drop-data.
     const catalog = await rayon(['migrate', 'rollback', '--yes'], env);

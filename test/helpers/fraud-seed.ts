@@ -36,12 +36,15 @@ function actions(n: number): string[] {
   return pool.slice(0, n);
 }
 
+/** The actor the HTTP mode records for a user's own earn (user token): the ledger row is the record. */
+const own = (user: string) => ({ actor: `user:${user}` });
+
 const at = (base: string, minutes: number) => new Date(new Date(base).getTime() + minutes * 60_000);
 
 /** Earns one after the other, every `step` minutes from `start`. */
 async function earnRun(k: Knex, user: string, start: string, n: number, step: number, ref: string) {
   const list = actions(n);
-  for (let i = 0; i < n; i++) await earn(k, user, list[i], `${ref}-${i}`, at(start, i * step));
+  for (let i = 0; i < n; i++) await earn(k, user, list[i], `${ref}-${i}`, at(start, i * step), own(user));
 }
 
 const created = (iso: string) => new Date(iso);
@@ -77,30 +80,30 @@ export async function seedFraudPatterns(k: Knex): Promise<void> {
 
   // refused_burst: the 5 listings of the day, then 12 more refused by the daily cap.
   for (let i = 0; i < 17; i++) {
-    await earn(k, 'refuser', 'listing_created', `refuser-${i}`, at('2026-03-05T08:00:00Z', i)).catch((e: { code?: string }) => {
+    await earn(k, 'refuser', 'listing_created', `refuser-${i}`, at('2026-03-05T08:00:00Z', i), own('refuser')).catch((e: { code?: string }) => {
       if (e.code !== 'CAP_REACHED') throw e;
     });
   }
 
   // shared_reference: one reference on five users, spelt five ways; a pair sharing another one.
   const spellings = ['Café-42', 'Cafe\u0301-42', 'Caf\u200Bé-42', 'CAFÉ-42', 'Ｃａｆé\u2060-42'];
-  for (let i = 0; i < RING.length; i++) await earn(k, RING[i], 'transaction_completed', spellings[i], at('2026-03-04T09:00:00Z', i * 90));
-  await earn(k, 'pair1', 'review_posted', 'REF-7', at('2026-03-05T10:00:00Z', 0));
-  await earn(k, 'pair2', 'review_posted', 'ref-7', at('2026-03-05T10:00:00Z', 5));
+  for (let i = 0; i < RING.length; i++) await earn(k, RING[i], 'transaction_completed', spellings[i], at('2026-03-04T09:00:00Z', i * 90), own(RING[i]));
+  await earn(k, 'pair1', 'review_posted', 'REF-7', at('2026-03-05T10:00:00Z', 0), own('pair1'));
+  await earn(k, 'pair2', 'review_posted', 'ref-7', at('2026-03-05T10:00:00Z', 5), own('pair2'));
 
   // redeem_burst: 7 redemptions of 100 points in the morning.
   await adjustPoints(k, { userId: 'spree', amount: 2000, reason: 'welcome offer' }, { now: created('2026-02-01T08:00:00Z'), actor: 'seed' });
-  for (let i = 0; i < 7; i++) await redeem(k, 'spree', r100, at('2026-03-09T06:00:00Z', i * 10));
+  for (let i = 0; i < 7; i++) await redeem(k, 'spree', r100, at('2026-03-09T06:00:00Z', i * 10), own('spree'));
 
   // new_account_redeem: an account two days old redeems 5,000 points.
   await adjustPoints(k, { userId: 'newbie', amount: 5000, reason: 'partner promotion' }, { now: created('2026-03-07T11:00:00Z'), actor: 'seed' });
-  await redeem(k, 'newbie', r5000, created('2026-03-09T10:00:00Z'));
+  await redeem(k, 'newbie', r5000, created('2026-03-09T10:00:00Z'), own('newbie'));
 
   // lockstep_farm: the ten accounts collect on the same six local days; the family of three too.
   for (let d = 0; d < 6; d++) {
     const date = addDays('2026-03-04', d);
-    for (let i = 0; i < FARM.length; i++) await collectDaily(k, FARM[i], at(`${date}T05:00:00Z`, i));
-    for (const [i, id] of ['fam1', 'fam2', 'fam3'].entries()) await collectDaily(k, id, at(`${date}T15:00:00Z`, i * 7));
+    for (let i = 0; i < FARM.length; i++) await collectDaily(k, FARM[i], at(`${date}T05:00:00Z`, i), own(FARM[i]));
+    for (const [i, id] of ['fam1', 'fam2', 'fam3'].entries()) await collectDaily(k, id, at(`${date}T15:00:00Z`, i * 7), own(id));
   }
 
   // operator_adjustments: one operator credits 50,000 points in one local day.
@@ -115,12 +118,12 @@ export async function seedFraudPatterns(k: Knex): Promise<void> {
  */
 async function seedHeavy(k: Knex, reward: number): Promise<void> {
   for (let date = '2025-11-01'; date <= '2026-03-10'; date = addDays(date, 1)) {
-    await collectDaily(k, 'heavy', new Date(`${date}T04:30:00Z`));
-    await earn(k, 'heavy', 'listing_created', `heavy-${date}-l`, new Date(`${date}T05:15:00Z`));
-    await earn(k, 'heavy', 'review_posted', `heavy-${date}-r`, new Date(`${date}T08:40:00Z`));
-    await earn(k, 'heavy', 'transaction_completed', `heavy-${date}-t`, new Date(`${date}T11:05:00Z`));
+    await collectDaily(k, 'heavy', new Date(`${date}T04:30:00Z`), own('heavy'));
+    await earn(k, 'heavy', 'listing_created', `heavy-${date}-l`, new Date(`${date}T05:15:00Z`), own('heavy'));
+    await earn(k, 'heavy', 'review_posted', `heavy-${date}-r`, new Date(`${date}T08:40:00Z`), own('heavy'));
+    await earn(k, 'heavy', 'transaction_completed', `heavy-${date}-t`, new Date(`${date}T11:05:00Z`), own('heavy'));
   }
-  await redeem(k, 'heavy', reward, new Date('2026-03-08T09:00:00Z'));
+  await redeem(k, 'heavy', reward, new Date('2026-03-08T09:00:00Z'), own('heavy'));
 }
 
 /** Row counts of every table of the public schema (equal before and after: nothing was written). */

@@ -23,7 +23,7 @@ afterAll(async () => {
 const POOL = [...Array(5).fill('listing_created'), ...Array(10).fill('transaction_completed'), ...Array(5).fill('review_posted'), ...Array(3).fill('referral_signup')];
 /** `n` earns two minutes apart from `start` (at most 23: the daily caps of the default scale). */
 async function burst(user: string, start: string, n: number, from = 0) {
-  for (let i = from; i < from + n; i++) await earn(k, user, POOL[i], `${user}-${start}-${i}`, new Date(new Date(start).getTime() + i * 120_000));
+  for (let i = from; i < from + n; i++) await earn(k, user, POOL[i], `${user}-${start}-${i}`, new Date(new Date(start).getTime() + i * 120_000), { actor: `user:${user}` });
 }
 const scan = (now: string, since = '24h') => scanFraud(k, { window: scanWindow(since, new Date(now)), rules: ['earn_velocity'], actor: 'ops', now: new Date(now) });
 const caseOf = async (user: string) => (await listCases(k, { userId: user }))[0];

@@ -45,7 +45,7 @@ describe('each rule on its seeded pattern', () => {
     expect(burst.latest_at.toISOString()).toBe('2026-03-08T07:24:00.000Z');
     expect((await one('refused_burst', 'refuser')).evidence).toBe('12 refused earns in the window (threshold 10): CAP_REACHED 12');
     const ring = await one('shared_reference', 'ring3');
-    expect(ring.evidence).toBe('reference "café-42" (transaction_completed) credited to 5 users in 5 spelling(s) (threshold 3 users)');
+    expect(ring.evidence).toBe('reference "café-42" (transaction_completed) credited to 5 users in 2 spelling(s) (threshold 3 users)');
     expect(ring.score).toBe(66);
     expect(ring.latest_at.toISOString()).toBe('2026-03-04T15:00:00.000Z'); // the ring's last credit, whoever made it
     expect((await one('redeem_burst', 'spree')).evidence).toBe('7 redemptions (threshold 5) for 700 points (threshold 5000) in the window');

@@ -122,9 +122,21 @@ describe('migrateRollback with the real migrations', () => {
     expect(await migrationStatus(t.db)).toEqual(before);
     expect(await exists('territories')).toBe(true);
 
+    // The last migration drops the fraud settings it seeded: rows, like the seeded categories, so
+    // it needs dropData; the plan names that loss.
+    const last = before.applied[before.applied.length - 1];
+    expect(last).toBe('20261203000100_fraud');
+    const seeded = await migrateRollback(t.db, { step: 1, confirm: async (p) => void seen.push(p) }).catch((err: unknown) => err);
+    expect((seeded as RayonError).code).toBe('INVALID_STATE');
+    expect((await migrationStatus(t.db)).applied).toEqual(before.applied);
+    const fraud = await migrateRollback(t.db, { step: 1, dropData: true, confirm: async (p) => void seen.push(p) });
+    expect(fraud.rolledBack).toEqual([last]);
+    expect((seen[1] as { losses: Array<{ table: string }> }).losses.map((l) => l.table)).toEqual(['fraud_settings']);
+
+    // The migration under it drops only empty tables: it goes without dropData, and confirm sees no loss.
     const one = await migrateRollback(t.db, { step: 1, confirm: async (p) => void seen.push(p) });
-    expect(one).toEqual({ rolledBack: [before.applied[before.applied.length - 1]], dropped: [] });
-    expect(seen[1]).toEqual({ migrations: one.rolledBack, losses: [] });
-    expect((await migrationStatus(t.db)).applied).toEqual(before.applied.slice(0, -1));
+    expect(one).toEqual({ rolledBack: [before.applied[before.applied.length - 2]], dropped: [] });
+    expect(seen[2]).toEqual({ migrations: one.rolledBack, losses: [] });
+    expect((await migrationStatus(t.db)).applied).toEqual(before.applied.slice(0, -2));
   });
 });
