@@ -11,6 +11,7 @@ export {
   addUser,
   getUser,
   importUsers,
+  resolveUser,
   setBeta,
   territoryCodes,
   upsertUsers,

@@ -123,6 +123,22 @@ export async function getUser(db: Knex, userId: string) {
   return { ...u, suspended: Boolean(susp), suspension: susp ?? null };
 }
 
+/**
+ * The user an operator names: an exact id first, else an email compared case-insensitively.
+ * Unknown → NOT_FOUND naming what was given.
+ */
+export async function resolveUser(db: Knex, idOrEmail: string): Promise<{ id: string; email: string }> {
+  const given = idOrEmail.trim();
+  if (!given) throw new RayonError('VALIDATION_ERROR', 'USER must be a user id or an email', { details: [{ where: 'USER', message: 'required' }] });
+  const byId = await db('users').where({ id: given }).first('id', 'email');
+  if (byId) return byId;
+  if (given.includes('@')) {
+    const byEmail = await db('users').whereRaw('lower(email) = lower(?)', [given]).first('id', 'email');
+    if (byEmail) return byEmail;
+  }
+  throw notFound('user', given);
+}
+
 /** Import parsed users in one transaction, audited; an email taken by another user refuses the whole file. */
 export async function importUsers(db: Knex, file: { users: UserInput[]; sha256: string; fileName: string }, opts: { now: Date; actor: string }): Promise<UpsertResult> {
   return db.transaction(async (trx) => {
