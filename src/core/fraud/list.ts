@@ -20,9 +20,14 @@ export interface Suspension {
   active: boolean;
 }
 
-// The restore rows of a suspension are the `fraud_restore` rows that name its void (reverses_id).
+// The restore rows of a suspension are the `fraud_restore` rows that name its void (reverses_id);
+// its case is named by its `user.suspend` audit row, written in the suspension's transaction.
 const SELECT = `
-  select s.id, s.user_id, s.reason, s.actor, s.case_id, s.started_at, s.lifted_at, s.lifted_by, s.lift_reason,
+  select s.id, s.user_id, s.reason, s.actor,
+         (select (a.details->>'case_id')::bigint from audit_log a
+           where a.target = s.user_id and a.action = 'user.suspend' and a.details->>'suspension_id' = s.id::text
+           order by a.id limit 1) as case_id,
+         s.started_at, s.lifted_at, s.lifted_by, s.lift_reason,
          s.void_transaction_id, s.restore_transaction_id,
          coalesce(-v.amount, 0)::int as points_voided, coalesce(r.points, 0)::int as points_restored,
          s.lifted_at is null as active

@@ -53,10 +53,10 @@ export async function suspendUser(db: Knex, input: SuspendInput): Promise<Suspen
     // Under the lock a second operator sees the first one's suspension; without it (a writer
     // that skipped the lock) the unique partial index still lets one row in, and this one yields.
     const { rows } = await trx.raw(
-      `insert into suspensions (user_id, reason, actor, started_at, case_id) values (?, ?, ?, ?, ?)
+      `insert into suspensions (user_id, reason, actor, started_at) values (?, ?, ?, ?)
        on conflict (user_id) where lifted_at is null do nothing
        returning id`,
-      [userId, reason, actor, now, input.caseId ?? null],
+      [userId, reason, actor, now],
     );
     if (account.suspended || rows.length === 0) {
       const current = await trx('suspensions').where({ user_id: userId }).whereNull('lifted_at').first('id');
@@ -83,6 +83,8 @@ export async function suspendUser(db: Knex, input: SuspendInput): Promise<Suspen
         await trx('suspensions').where({ user_id: userId, id: suspensionId }).update({ void_transaction_id: voided.transaction_id });
       }
     }
+    // The audit row is also where the suspension's case is kept (the suspensions table has no
+    // column for it): `listSuspensions` reads it from there.
     await audit(trx, {
       actor, action: 'user.suspend', target: userId, at: now,
       details: {
