@@ -52,13 +52,15 @@ export async function suspendUser(db: Knex, input: SuspendInput): Promise<Suspen
     if (input.caseId !== undefined) await assertCaseOf(trx, input.caseId, userId);
     // Under the lock a second operator sees the first one's suspension; without it (a writer
     // that skipped the lock) the unique partial index still lets one row in, and this one yields.
-    const { rows } = await trx.raw(
-      `insert into suspensions (user_id, reason, actor, started_at) values (?, ?, ?, ?)
-       on conflict (user_id) where lifted_at is null do nothing
-       returning id`,
-      [userId, reason, actor, now],
-    );
-    if (account.suspended || rows.length === 0) {
+    const { rows } = account.suspended
+      ? { rows: [] }
+      : await trx.raw(
+          `insert into suspensions (user_id, reason, actor, started_at) values (?, ?, ?, ?)
+           on conflict (user_id) where lifted_at is null do nothing
+           returning id`,
+          [userId, reason, actor, now],
+        );
+    if (rows.length === 0) {
       const current = await trx('suspensions').where({ user_id: userId }).whereNull('lifted_at').first('id');
       return { noop: true, suspension: await getSuspension(trx, userId, Number(current.id)), voided: null, cases_actioned: [] };
     }
