@@ -8,7 +8,7 @@
  * own files import each other directly.
  */
 export { assertActive, lockAccount, toAccount, type Account } from './account.js';
-export { expiringSoon, readBalance } from './balance.js';
+export { dueLotsSql, duePoints, expiringSoon, lotIsDue, readBalance, shownBalance } from './balance.js';
 export { expirePoints } from './expiry.js';
 export { allocateFifo, type OpenLot } from './fifo.js';
 export { pointsHistory } from './history.js';

@@ -13,6 +13,7 @@ export {
   listScaleVersions,
   raiseStatus,
   scaleAt,
+  scaleVersionAtSql,
   statusFor,
   statusRank,
   toM100,
