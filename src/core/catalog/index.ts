@@ -23,5 +23,5 @@ export {
 } from './csv.js';
 export { importCatalog, type CatalogImportResult } from './import.js';
 export { importPartners, listPartners, validatePartnerRow } from './partners.js';
-export { catalogPage, catalogPageJson, CatalogTotals, exportCatalog, listCatalog } from './rewards.js';
+export { catalogPage, catalogPageJson, catalogTerritory, CatalogTotals, exportCatalog, listCatalog } from './rewards.js';
 export { STAGE_COLUMNS } from './stage.js';

@@ -9,6 +9,7 @@ import { localDate } from '../time.js';
 import { availableNowSql, offerAvailableSql } from './available.js';
 import { CATALOG_COLUMNS, exportCells } from './csv.js';
 import { writeOutputFile } from '../files/index.js';
+import { getUser } from '../users/index.js';
 
 /**
  * Reading the catalog: the app's page of rewards available now in a territory, the ops list
@@ -117,6 +118,18 @@ function pageSql(category: boolean, withTotal: boolean): string {
          join rewards r on r.id = pg.id join partners p on p.id = r.partner_id) x), '[]')::text as items`;
   if (!withTotal) return `select ${items}`;
   return `select ${items}, (select count(*)::int from catalog_offers o where ${offersWhere(category)}) as total`;
+}
+
+/**
+ * The territory of the app's catalog page: the one asked for (`territory_id`), else the viewer's
+ * own when the viewer is a user; a system (a service or admin token) must say which one.
+ */
+export async function catalogTerritory(db: Knex, requested: string | undefined, viewer: { role: string; userId: string }): Promise<string> {
+  if (requested) return requested;
+  if (viewer.role !== 'user') {
+    throw new RayonError('VALIDATION_ERROR', `territory_id is required with a ${viewer.role} token`, { details: [{ where: 'territory_id', message: 'required' }] });
+  }
+  return (await getUser(db, viewer.userId)).territory as string;
 }
 
 /** The app's catalog page with its items as JSON text in the API's shape (ids as strings). */

@@ -4,6 +4,7 @@ import { RayonError, mapDbError, notFound } from '../errors.js';
 import { audit, auditable } from '../audit/index.js';
 import { assertActive, debit, lockAccount } from '../ledger/index.js';
 import { unavailability } from '../catalog/index.js';
+import { parseIdempotencyKey } from './idempotency-key.js';
 import { localDate } from '../time.js';
 
 /**
@@ -49,11 +50,8 @@ export async function redeem(db: Knex, userId: string, rewardId: number, now: Da
   if (!Number.isSafeInteger(rewardId) || rewardId <= 0) {
     throw new RayonError('VALIDATION_ERROR', `reward_id must be a positive whole number, got ${JSON.stringify(rewardId)}`, { details: [{ where: 'reward_id', message: 'must be a positive whole number' }] });
   }
-  const key = opts.idempotencyKey;
+  const key = parseIdempotencyKey(opts.idempotencyKey);
   if (key === undefined) return db.transaction((trx) => redeemIn(trx, userId, rewardId, now, opts.actor));
-  if (key.length < 1 || key.length > 255) {
-    throw new RayonError('VALIDATION_ERROR', 'Idempotency-Key must be 1-255 characters', { details: [{ where: 'Idempotency-Key', message: 'must be 1-255 characters' }] });
-  }
   const fingerprint = opts.fingerprint ?? redeemFingerprint(userId, rewardId);
   const outcome = await db.transaction(async (trx) => {
     const previous = await claimKey(trx, userId, key, fingerprint, now);
