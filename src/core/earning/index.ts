@@ -12,6 +12,7 @@ export { earn } from './earn.js';
 export {
   foldReference,
   normaliseReference,
+  normaliseReferenceSql,
   parseReferenceId,
   REFERENCE_ID_MAX,
   REFERENCE_ID_RAW_MAX,
