@@ -6,11 +6,12 @@
  * files import each other directly.
  */
 export { parseUsersCsv } from './csv.js';
-export { listTerritories, setTerritoryState } from './territories.js';
+export { listTerritories, normaliseTerritoryCode, setTerritoryState, type TerritoryState } from './territories.js';
 export {
   addUser,
   getUser,
   importUsers,
+  planUserImport,
   setBeta,
   territoryCodes,
   upsertUsers,
