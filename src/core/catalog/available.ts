@@ -45,6 +45,11 @@ export function availableNow(r: OfferFacts, territory: string, day: string): boo
   return unavailability(r, territory, day) === null;
 }
 
+/** `not soldOut` over a `rewards` row `r` (an alias): the guard of the update that takes a unit. */
+export function unitLeftSql(r: string): string {
+  return `(${r}.stock is null or ${r}.units_taken < ${r}.stock)`;
+}
+
 /**
  * The rule over a `rewards` row `r` (an alias) for the territory code and local date given as
  * trusted SQL expressions (columns, placeholders; never user input).
@@ -52,7 +57,7 @@ export function availableNow(r: OfferFacts, territory: string, day: string): boo
 export function availableNowSql(r: string, territory: string, day: string): string {
   return `(${r}.active and (${r}.all_territories or ${territory} = any(${r}.territories))
      and ${day} between ${r}.available_from and ${r}.available_to
-     and (${r}.stock is null or ${r}.units_taken < ${r}.stock))`;
+     and ${unitLeftSql(r)})`;
 }
 
 /**

@@ -7,7 +7,7 @@
  * The room's door: everything outside src/core/catalog/ imports it through this file; the room's
  * own files import each other directly.
  */
-export { availableNow, availableNowSql, offerAvailableSql, soldOut, unavailability, type OfferFacts, type Unavailability } from './available.js';
+export { availableNow, availableNowSql, offerAvailableSql, soldOut, unavailability, unitLeftSql, type OfferFacts, type Unavailability } from './available.js';
 export { rawColumns, rawTableDdl, stageWithCopy, validateAndStageSql } from './copy.js';
 export {
   CATALOG_COLUMNS,

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { RayonError, mapDbError, notFound } from '../errors.js';
 import { audit, auditable } from '../audit/index.js';
 import { assertActive, debit, lockAccount } from '../ledger/index.js';
-import { unavailability } from '../catalog/index.js';
+import { unavailability, unitLeftSql } from '../catalog/index.js';
 import { parseIdempotencyKey } from './idempotency-key.js';
 import { localDate } from '../time.js';
 
@@ -139,7 +139,7 @@ async function redeemIn(trx: Knex.Transaction, userId: string, rewardId: number,
 
   // The guarded update takes the reward's row lock (after the user's): the last unit goes once.
   const taken = await trx.raw(
-    'update rewards set units_taken = units_taken + 1 where id = ? and active and (stock is null or units_taken < stock) returning id',
+    `update rewards set units_taken = units_taken + 1 where id = ? and active and ${unitLeftSql('rewards')} returning id`,
     [rewardId],
   );
   if (taken.rows.length === 0) throw new RayonError('OUT_OF_STOCK', `reward ${reward.sku} has no unit left`);
