@@ -39,7 +39,7 @@ export function normaliseReference(text: string): string {
 /**
  * `normaliseReference` in SQL, over a trusted column expression (never user input): the same
  * steps, the character class written once for both (PostgreSQL's regular expressions read the
- * same `\\uXXXX` escapes). The fraud rules' reference key is built on it
+ * same `\uXXXX` escapes). The fraud rules' reference key is built on it
  * (src/core/fraud/reference-key.ts); test/integration/fraud-reference-key.test.ts pins the two.
  */
 export function normaliseReferenceSql(column: string): string {
