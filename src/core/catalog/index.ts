@@ -7,7 +7,6 @@
  * The room's door: everything outside src/core/catalog/ imports it through this file; the room's
  * own files import each other directly.
  */
-export { availableNow, availableNowSql, offerAvailableSql, soldOut, unavailability, unitLeftSql, type OfferFacts, type Unavailability } from './available.js';
 export { rawColumns, rawTableDdl, stageWithCopy, validateAndStageSql } from './copy.js';
 export {
   CATALOG_COLUMNS,
@@ -23,5 +22,7 @@ export {
 } from './csv.js';
 export { importCatalog, type CatalogImportResult } from './import.js';
 export { importPartners, listPartners, validatePartnerRow } from './partners.js';
-export { catalogPage, catalogPageJson, catalogTerritory, CatalogTotals, exportCatalog, listCatalog } from './rewards.js';
+export { catalogPage, catalogPageJson, CatalogTotals, exportCatalog, listCatalog } from './rewards.js';
 export { STAGE_COLUMNS } from './stage.js';
+export { availableNow, availableNowSql, offerAvailableSql, soldOut, unavailability, unitLeftSql, type OfferFacts, type Unavailability } from './available.js';
+export { catalogTerritory } from './rewards.js';

@@ -8,10 +8,11 @@
  * own files import each other directly.
  */
 export { assertActive, lockAccount, toAccount, type Account } from './account.js';
-export { dueLotsSql, duePoints, expiringSoon, lotIsDue, readBalance, shownBalance } from './balance.js';
+export { expiringSoon, readBalance } from './balance.js';
 export { expirePoints } from './expiry.js';
 export { allocateFifo, type OpenLot } from './fifo.js';
 export { pointsHistory } from './history.js';
 export { credit, debit, type DebitSpec } from './post.js';
 export { normaliseTx, type TxRow } from './transaction.js';
 export { verifyLedger } from './verify.js';
+export { dueLotsSql, duePoints, lotIsDue, shownBalance } from './balance.js';

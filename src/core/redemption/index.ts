@@ -6,6 +6,6 @@
  * room's own files import each other directly.
  */
 export { approveRedemption, rejectRedemption } from './decide.js';
-export { IDEMPOTENCY_KEY_MAX, idempotencyKeyProblem, parseIdempotencyKey } from './idempotency-key.js';
 export { listRedemptions, userRedemptions } from './list.js';
 export { maskVoucherCode, redeem, redeemFingerprint, voucherCode } from './redeem.js';
+export { IDEMPOTENCY_KEY_MAX, idempotencyKeyProblem, parseIdempotencyKey } from './idempotency-key.js';

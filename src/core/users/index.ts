@@ -6,12 +6,11 @@
  * files import each other directly.
  */
 export { parseUsersCsv } from './csv.js';
-export { listTerritories, normaliseTerritoryCode, setTerritoryState, type TerritoryState } from './territories.js';
+export { listTerritories, setTerritoryState } from './territories.js';
 export {
   addUser,
   getUser,
   importUsers,
-  planUserImport,
   setBeta,
   territoryCodes,
   upsertUsers,
@@ -19,3 +18,5 @@ export {
   validateUser,
   type UserInput,
 } from './users.js';
+export { normaliseTerritoryCode, type TerritoryState } from './territories.js';
+export { planUserImport } from './users.js';

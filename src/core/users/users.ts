@@ -131,13 +131,6 @@ export async function getUser(db: Knex, userId: string) {
   return { ...u, suspended: Boolean(susp), suspension: susp ?? null };
 }
 
-/** What an import of `file` would do, without writing: its rows, those already known by id, the new ones. */
-export async function planUserImport(db: Knex, file: { users: UserInput[] }): Promise<{ rows: number; existing: number; new: number; dry_run: true }> {
-  const found = await db('users').whereIn('id', file.users.map((u) => u.id)).count({ n: '*' }).first();
-  const existing = Number(found?.n ?? 0);
-  return { rows: file.users.length, existing, new: file.users.length - existing, dry_run: true };
-}
-
 /** Import parsed users in one transaction, audited; an email taken by another user refuses the whole file. */
 export async function importUsers(db: Knex, file: { users: UserInput[]; sha256: string; fileName: string }, opts: { now: Date; actor: string }): Promise<UpsertResult> {
   return db.transaction(async (trx) => {
@@ -147,4 +140,11 @@ export async function importUsers(db: Knex, file: { users: UserInput[]; sha256: 
     }
     return r;
   });
+}
+
+/** What an import of `file` would do, without writing: its rows, those already known by id, the new ones. */
+export async function planUserImport(db: Knex, file: { users: UserInput[] }): Promise<{ rows: number; existing: number; new: number; dry_run: true }> {
+  const found = await db('users').whereIn('id', file.users.map((u) => u.id)).count({ n: '*' }).first();
+  const existing = Number(found?.n ?? 0);
+  return { rows: file.users.length, existing, new: file.users.length - existing, dry_run: true };
 }
