@@ -5,7 +5,8 @@ import { parseInstant } from './core/time.js';
 
 /**
  * Configuration, resolved once: defaults < environment < flags. All problems are reported
- * together; nothing below this layer reads process.env.
+ * together; nothing below this layer reads process.env. The HTTP mode's and token signing's
+ * settings are the layer's other half, src/config/serve.ts, loaded only by the commands that use them.
  */
 export interface Config {
   databaseUrl?: string;

@@ -4,7 +4,7 @@ import { action, examples } from '../context.js';
 import { RayonError, type FieldError } from '../../core/errors.js';
 import { parseTtl } from '../../core/tokens/index.js';
 import { USER_ID_RE } from '../../core/users/index.js';
-import { resolveAuthConfig } from '../../http/config.js';
+import { resolveAuthConfig } from '../../config/serve.js';
 import { ROLES, issueToken, type Role } from '../../http/auth.js';
 
 /** `rayon token issue`: mint an HS256 token with RAYON_JWT_SECRET, for operators and tests. */

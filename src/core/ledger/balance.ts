@@ -1,20 +1,48 @@
 import type { Knex } from 'knex';
 import { notFound } from '../errors.js';
 
-/** Reads of a user's points outside any lock (the app, support): lots past their expiry never count. */
+/**
+ * The shown balance (SPEC "Ledger"): the stored balance less the lots already past their expiry
+ * instant and not yet written off by an expiry run or a debit. One rule for every reader outside
+ * a lock (the app, support, the answers of a collection and an earn): `dueLotsSql` computes the
+ * due points inside the statement that reads the balance, `duePoints` is its TypeScript twin
+ * (pinned to it by test/integration/rule-twins.test.ts), `shownBalance` subtracts.
+ */
+
+/** A lot is due from its expiry instant on (the instant itself included) while it has points left. */
+export function lotIsDue(lot: { remaining: number; expires_at: Date }, now: Date): boolean {
+  return lot.remaining > 0 && lot.expires_at.getTime() <= now.getTime();
+}
+
+/** The points of a user's lots that are due at `now`. */
+export function duePoints(lots: ReadonlyArray<{ remaining: number; expires_at: Date }>, now: Date): number {
+  return lots.reduce((sum, l) => (lotIsDue(l, now) ? sum + l.remaining : sum), 0);
+}
+
+/**
+ * `duePoints` in SQL: an integer expression over `points_lots` for the user `user` at `now`
+ * (trusted SQL expressions: a column, a parameter placeholder; never user input).
+ */
+export function dueLotsSql(user: string, now: string): string {
+  return `coalesce((select sum(l.remaining) from points_lots l
+                     where l.user_id = ${user} and l.remaining > 0 and l.expires_at <= ${now}), 0)::int`;
+}
+
+/** The balance a user is shown: the stored balance without the due points. */
+export function shownBalance(stored: number, due: number): number {
+  return stored - due;
+}
 
 /** Balance as a reader should see it at `now`: without lots already past their expiry. */
 export async function readBalance(db: Knex, userId: string, now: Date) {
   const { rows } = await db.raw(
-    `select b.balance, b.lifetime_points, b.status,
-            coalesce((select sum(remaining) from points_lots l
-                       where l.user_id = b.user_id and l.remaining > 0 and l.expires_at <= ?), 0)::int as due
+    `select b.balance, b.lifetime_points, b.status, ${dueLotsSql('b.user_id', '?')} as due
        from points_balance b where b.user_id = ?`,
     [now, userId],
   );
   const r = rows[0];
   if (!r) throw notFound('user', userId);
-  return { balance: r.balance - r.due, lifetime_points: r.lifetime_points, status: r.status as string };
+  return { balance: shownBalance(r.balance, r.due), lifetime_points: r.lifetime_points, status: r.status as string };
 }
 
 /** Points expiring in the window, grouped by expiry instant, soonest first. */

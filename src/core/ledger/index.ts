@@ -15,3 +15,4 @@ export { pointsHistory } from './history.js';
 export { credit, debit, type DebitSpec } from './post.js';
 export { normaliseTx, type TxRow } from './transaction.js';
 export { verifyLedger } from './verify.js';
+export { dueLotsSql, duePoints, lotIsDue, shownBalance } from './balance.js';

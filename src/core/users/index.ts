@@ -19,3 +19,5 @@ export {
   validateUser,
   type UserInput,
 } from './users.js';
+export { normaliseTerritoryCode, type TerritoryState } from './territories.js';
+export { planUserImport } from './users.js';
