@@ -11,10 +11,12 @@ export {
   addUser,
   getUser,
   importUsers,
+  resolveUser,
   setBeta,
   territoryCodes,
   upsertUsers,
   USER_ID_RE,
   validateUser,
   type UserInput,
+  type UserRow,
 } from './users.js';

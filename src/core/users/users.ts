@@ -123,6 +123,32 @@ export async function getUser(db: Knex, userId: string) {
   return { ...u, suspended: Boolean(susp), suspension: susp ?? null };
 }
 
+/** A user's own row (SPEC "Users"). */
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  territory_code: string;
+  beta: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/**
+ * Find a user by id, or by email compared case-insensitively (support looks people up by either).
+ * An id wins over an email that happens to spell the same text. Unknown: NOT_FOUND naming the input.
+ */
+export async function resolveUser(db: Knex, idOrEmail: string): Promise<UserRow> {
+  const key = idOrEmail.trim();
+  const u = (await db('users')
+    .where('id', key)
+    .orWhereRaw('lower(email) = lower(?)', [key])
+    .orderByRaw('(id = ?) desc', [key])
+    .first('id', 'email', 'name', 'territory_code', 'beta', 'created_at', 'updated_at')) as UserRow | undefined;
+  if (!u) throw notFound('user', idOrEmail);
+  return u;
+}
+
 /** Import parsed users in one transaction, audited; an email taken by another user refuses the whole file. */
 export async function importUsers(db: Knex, file: { users: UserInput[]; sha256: string; fileName: string }, opts: { now: Date; actor: string }): Promise<UpsertResult> {
   return db.transaction(async (trx) => {
