@@ -136,15 +136,15 @@ export interface UserRow {
 
 /**
  * Find a user by id, or by email compared case-insensitively (support looks people up by either).
- * An id wins over an email that happens to spell the same text. Unknown: NOT_FOUND naming the input.
+ * An id never holds `@` (USER_ID_RE), so the input's shape says which one it is. Unknown:
+ * NOT_FOUND naming the input.
  */
 export async function resolveUser(db: Knex, idOrEmail: string): Promise<UserRow> {
   const key = idOrEmail.trim();
-  const u = (await db('users')
-    .where('id', key)
-    .orWhereRaw('lower(email) = lower(?)', [key])
-    .orderByRaw('(id = ?) desc', [key])
-    .first('id', 'email', 'name', 'territory_code', 'beta', 'created_at', 'updated_at')) as UserRow | undefined;
+  const q = db('users').first('id', 'email', 'name', 'territory_code', 'beta', 'created_at', 'updated_at');
+  if (key.includes('@')) q.whereRaw('lower(email) = lower(?)', [key]);
+  else q.where('id', key);
+  const u = (await q) as UserRow | undefined;
   if (!u) throw notFound('user', idOrEmail);
   return u;
 }
