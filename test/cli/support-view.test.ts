@@ -43,7 +43,8 @@ describeMultiConnection('rayon user show / explain / history', () => {
     for (const action of ['user.lift', 'user.suspend', 'redemption.reject', 'points.revert', 'points.adjust']) expect(out).toContain(`│ ${action}`);
 
     const json = JSON.parse((await rayon(['user', 'show', RICH.id, '--json'], env)).stdout);
-    expect(json).toMatchObject({ id: RICH.id, balance: { points: RICH.balance }, streak: { current: 0, max: 8 }, suspended: false, transactions_total: 16 });
+    expect(json).toMatchObject({ id: RICH.id, balance: RICH.balance, lifetime_points: RICH.lifetime, status: 'bronze', territory: 'RE', streak: { current: 0, max: 8 }, suspended: false, transactions_total: 16 });
+    expect(json.recent_transactions).toHaveLength(10);
   });
 
   it('user explain: one line per transaction with the running balance and the lots consumed, then the comparison', async () => {

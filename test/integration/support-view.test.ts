@@ -38,19 +38,19 @@ describe('userProfile', () => {
   it('gathers identity, local time, status, lots, the effective streak, transactions, redemptions, suspensions and audit', async () => {
     const p = await userProfile(k, RICH.email.toUpperCase(), RICH.now);
     expect(p).toMatchObject({ id: RICH.id, email: RICH.email, name: 'Rich Person', suspended: false });
-    expect(p.territory).toMatchObject({ code: 'RE', timezone: 'Indian/Reunion', local_time: '2026-09-22 10:00', local_date: '2026-09-22' });
-    expect(p.status).toEqual({ code: 'bronze', lifetime_points: RICH.lifetime, next: { code: 'silver', points_to_go: 2000 - RICH.lifetime, min_lifetime_points: 2000 } });
-    expect(p.balance.points).toBe(RICH.balance);
-    expect(p.balance.open_lots.reduce((s, l) => s + l.remaining, 0)).toBe(RICH.balance);
-    expect(p.balance.open_lots_total).toBe(p.balance.open_lots.length);
+    expect(p).toMatchObject({ territory: 'RE', territory_name: 'La Réunion', timezone: 'Indian/Reunion', local_time: '2026-09-22 10:00', local_date: '2026-09-22' });
+    expect(p).toMatchObject({ status: 'bronze', lifetime_points: RICH.lifetime, next_status: { code: 'silver', points_to_go: 2000 - RICH.lifetime, min_lifetime_points: 2000 } });
+    expect(p.balance).toBe(RICH.balance);
+    expect(p.open_lots.reduce((s, l) => s + l.remaining, 0)).toBe(RICH.balance);
+    expect(p.open_lots_total).toBe(p.open_lots.length);
     // The 40 points of the 2025-10-10 lot, refunded as a re-credit: the later of the lot's expiry and 30 local days after the refund.
-    expect(p.balance.expiring_soon).toEqual([{ points: 40, expires_at: new Date('2026-10-19T20:00:00Z') }]);
-    expect(p.balance.open_lots[0]).toMatchObject({ remaining: 40, recredit: true, expires_at: new Date('2026-10-19T20:00:00Z') });
+    expect(p.expiring_soon).toEqual([{ points: 40, expires_at: new Date('2026-10-19T20:00:00Z') }]);
+    expect(p.open_lots[0]).toMatchObject({ remaining: 40, recredit: true, expires_at: new Date('2026-10-19T20:00:00Z') });
     // Stored streak 8 (joker-bridged), last collection 09-18, no joker left: broken by today.
     expect(p.streak).toMatchObject({ current: 0, max: 8, jokers_available: 0, collected_today: false, last_check_in: '2026-09-18' });
-    expect(p.transactions).toHaveLength(10);
+    expect(p.recent_transactions).toHaveLength(10);
     expect(p.transactions_total).toBe(16);
-    expect(p.transactions[0]).toMatchObject({ type: 'refund' });
+    expect(p.recent_transactions[0]).toMatchObject({ type: 'refund' });
     expect(p.redemptions).toEqual([expect.objectContaining({ id: seeded.redemptionId, sku: 'SUP-VOUCHER', status: 'rejected', points_spent: 50, reason: 'partner out of vouchers' })]);
     expect(p.suspensions).toEqual([expect.objectContaining({ id: seeded.suspensionId, reason: 'earn velocity under review', lifted_by: 'ops', lift_reason: 'honest heavy seller' })]);
     expect(p.open_cases).toEqual([]);

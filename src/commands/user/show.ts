@@ -16,7 +16,7 @@ export function registerUserShow(user: Command): void {
           const { userProfile, localTime } = await import('../../core/support/index.js');
           const p = await userProfile((await ctx.db()).knex, args[0], ctx.now());
           if (ctx.config.json) return ctx.out.data(p);
-          render(ctx, p, (d) => localTime(d, p.territory.timezone));
+          render(ctx, p, (d) => localTime(d, p.timezone));
         }),
       ),
     ['rayon user show u-re-0001', 'rayon user show Marie.Dupont@example.org', 'rayon user show u-re-0001 --json | jq .balance'],
@@ -27,37 +27,36 @@ export function registerUserShow(user: Command): void {
 function render(ctx: Ctx, p: UserProfile, local: (d: Date) => string): void {
   const { out } = ctx;
   const c = out.c;
-  const t = p.territory;
-  const next = p.status.next;
+  const next = p.next_status;
   const s = p.streak;
   const active = p.suspensions.find((x) => x.lifted_at === null);
   out.record({
     user: `${p.id}  ${p.name} <${p.email}>${p.beta ? '  (beta tester)' : ''}`,
-    territory: `${t.code} ${t.name} (${t.state}), local time ${t.local_time} ${t.timezone}`,
+    territory: `${p.territory} ${p.territory_name} (${p.territory_state}), local time ${p.local_time} ${p.timezone}`,
     'member since': local(p.created_at),
-    status: `${p.status.code}, lifetime ${p.status.lifetime_points} points${next.code ? `, ${next.points_to_go} to ${next.code}` : ', top status'}`,
-    balance: `${c.bold(String(p.balance.points))} points in ${p.balance.open_lots_total} open lot(s)`,
+    status: `${p.status}, lifetime ${p.lifetime_points} points${next.code ? `, ${next.points_to_go} to ${next.code}` : ', top status'}`,
+    balance: `${c.bold(String(p.balance))} points in ${p.open_lots_total} open lot(s)`,
     streak:
       `${s.current} day(s) (max ${s.max}), jokers ${s.jokers_available}, last collection ${s.last_check_in ?? 'never'}, ` +
       `today ${s.collected_today ? 'collected' : 'not collected'}; next collection ×${s.multiplier} = ${s.next_points} points`,
     suspended: active ? c.red(`yes, since ${local(active.started_at)} by ${active.actor}: ${active.reason}`) : 'no',
   });
 
-  section(ctx, `Open lots (soonest expiry first${p.balance.open_lots_total > p.balance.open_lots.length ? `, ${p.balance.open_lots.length} of ${p.balance.open_lots_total}` : ''})`);
-  if (p.balance.open_lots.length) {
+  section(ctx, `Open lots (soonest expiry first${p.open_lots_total > p.open_lots.length ? `, ${p.open_lots.length} of ${p.open_lots_total}` : ''})`);
+  if (p.open_lots.length) {
     out.table(
       ['lot', 'credited', 'expires (local)', 'amount', 'remaining', 'kind'],
-      p.balance.open_lots.map((l) => [l.lot_id, local(l.credited_at), local(l.expires_at), l.amount, l.remaining, l.recredit ? 're-credit' : 'credit']),
+      p.open_lots.map((l) => [l.lot_id, local(l.credited_at), local(l.expires_at), l.amount, l.remaining, l.recredit ? 're-credit' : 'credit']),
     );
   } else out.text('none');
-  const soon = p.balance.expiring_soon;
+  const soon = p.expiring_soon;
   out.text(`Expiring within 30 local days: ${soon.length ? soon.map((e) => `${e.points} on ${local(e.expires_at)}`).join(', ') : 'nothing'}`);
 
-  section(ctx, `Last transactions (${p.transactions.length} of ${p.transactions_total})`);
-  if (p.transactions.length) {
+  section(ctx, `Last transactions (${p.recent_transactions.length} of ${p.transactions_total})`);
+  if (p.recent_transactions.length) {
     out.table(
       ['id', 'when (local)', 'type', 'amount', 'detail', 'reverted'],
-      p.transactions.map((x) => [x.id, local(x.created_at), x.type, x.amount, x.action_type ? `${x.action_type} ${x.reference_id ?? ''}` : (x.reason ?? x.batch_id ?? ''), x.reverted ? 'yes' : '']),
+      p.recent_transactions.map((x) => [x.id, local(x.created_at), x.type, x.amount, x.action_type ? `${x.action_type} ${x.reference_id ?? ''}` : (x.reason ?? x.batch_id ?? ''), x.reverted ? 'yes' : '']),
     );
   } else out.text('none');
 

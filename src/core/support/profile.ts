@@ -53,24 +53,37 @@ export interface ProfileAuditEntry {
   details: Record<string, unknown>;
 }
 
+/**
+ * The profile, flat where the earlier `user show --json` had a field of the same name (balance,
+ * lifetime_points, status, territory, territory_state, streak, suspended, expiring_soon), so tools
+ * reading those keep working.
+ */
 export interface UserProfile {
   id: string;
   email: string;
   name: string;
   beta: boolean;
   created_at: Date;
-  territory: { code: string; name: string; timezone: string; state: string; local_time: string; local_date: string };
-  status: { code: string; lifetime_points: number; next: NextStatus };
-  balance: {
-    /** What the user sees: without lots already past their expiry. */
-    points: number;
-    open_lots: ProfileLot[];
-    /** Every open lot, when more than PROFILE_LOTS are listed. */
-    open_lots_total: number;
-    expiring_soon: ExpiringPoints[];
-  };
+  /** Territory code. */
+  territory: string;
+  territory_name: string;
+  territory_state: string;
+  timezone: string;
+  /** The territory's wall clock now (`YYYY-MM-DD HH:MM`) and its local date. */
+  local_time: string;
+  local_date: string;
+  /** What the user sees: without lots already past their expiry. */
+  balance: number;
+  lifetime_points: number;
+  status: string;
+  next_status: NextStatus;
+  /** Open lots, soonest expiry first (at most PROFILE_LOTS). */
+  open_lots: ProfileLot[];
+  open_lots_total: number;
+  expiring_soon: ExpiringPoints[];
+  /** The effective streak (0 once broken), as the app's streak route shows it. */
   streak: Awaited<ReturnType<typeof streakStatus>>;
-  transactions: HistoryItem[];
+  recent_transactions: HistoryItem[];
   transactions_total: number;
   redemptions: Array<{ id: number; sku: string; reward_name: string; status: string; points_spent: number; voucher: string | null; created_at: Date; decided_at: Date | null; decided_by: string | null; reason: string | null }>;
   redemptions_total: number;
@@ -103,11 +116,21 @@ export async function userProfile(db: Knex, idOrEmail: string, now: Date): Promi
     name: user.name,
     beta: user.beta,
     created_at: new Date(user.created_at),
-    territory: { ...territory, local_time: localTime(now, territory.timezone), local_date: today },
-    status: { code: balance.status, lifetime_points: balance.lifetime_points, next: nextStatus(balance.status, balance.lifetime_points, scale.document.statuses) },
-    balance: { points: balance.balance, open_lots: lots.lots, open_lots_total: lots.total, expiring_soon: soon },
+    territory: territory.code,
+    territory_name: territory.name,
+    territory_state: territory.state,
+    timezone: territory.timezone,
+    local_time: localTime(now, territory.timezone),
+    local_date: today,
+    balance: balance.balance,
+    lifetime_points: balance.lifetime_points,
+    status: balance.status,
+    next_status: nextStatus(balance.status, balance.lifetime_points, scale.document.statuses),
+    open_lots: lots.lots,
+    open_lots_total: lots.total,
+    expiring_soon: soon,
     streak,
-    transactions: history.items,
+    recent_transactions: history.items,
     transactions_total: history.total,
     redemptions: redemptions.items.map((r) => ({
       id: r.id, sku: r.sku, reward_name: r.reward_name, status: r.status, points_spent: r.points_spent,
