@@ -101,13 +101,18 @@ describe('explainUser', () => {
     expect(await codeOf(explainUser(k, RICH.id, { now: RICH.now, asOf: new Date('2026-09-23T00:00:00Z') }))).toBe('VALIDATION_ERROR');
   });
 
-  it('reports a stored balance that differs from the ledger', async () => {
+  it('reports a stored balance or a stored lot that differs from the ledger', async () => {
     await makeUsers(k, [{ id: 'tampered' }]);
     await give(k, 'tampered', 30, RICH.now);
     await k('points_balance').where({ user_id: 'tampered' }).update({ balance: 31 });
     const e = await explainUser(k, 'tampered', { now: RICH.now });
     expect(e.ok).toBe(false);
     expect(e.differences).toEqual(['the stored balance is 31 but the transactions add up to 30']);
+    await k('points_lots').where({ user_id: 'tampered' }).update({ remaining: 29 });
+    expect((await explainUser(k, 'tampered', { now: RICH.now })).differences).toEqual([
+      'open lots hold 29 points but the transactions add up to 30',
+      'the stored balance is 31 but the transactions add up to 30',
+    ]);
     const v = await verifyLedger(k, { userId: RICH.id });
     expect(v.discrepancies).toEqual([]);
   });

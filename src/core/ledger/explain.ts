@@ -54,7 +54,7 @@ export interface BalanceExplanation {
   open_lots: OpenLotAt[];
   /** Σ of every transaction up to the as-of instant. */
   rebuilt_balance: number;
-  /** Σ remaining of the lots as the allocations up to the as-of instant left them. */
+  /** Σ remaining of the open lots: stored now, or as the allocations up to the as-of instant left them. */
   lots_balance: number;
   /** The stored projection (`points_balance`); null with `asOf`, where no stored figure exists for the past. */
   stored_balance: number | null;
@@ -102,7 +102,9 @@ export async function explainBalance(db: Knex, userId: string, opts: { asOf?: Da
   const asOf = opts.asOf ?? null;
   const stored = await db('points_balance').where({ user_id: userId }).first('balance');
   if (!stored) throw notFound('user', userId);
-  const until = asOf ?? new Date(8.64e15);
+  // Without as-of, every row and lot counts: the bound is then simply left out.
+  const upTo = (col: string) => (asOf ? `${col} <= ?` : 'true');
+  const at = asOf ? [asOf] : [];
 
   // One statement for the lines: running balance by window, the lot a credit opened and the
   // lots a debit consumed aggregated per row.
@@ -119,23 +121,25 @@ export async function explainBalance(db: Knex, userId: string, opts: { asOf?: Da
                         from lot_allocations a join points_lots l on l.user_id = a.user_id and l.id = a.lot_id
                        where a.user_id = t.user_id and a.transaction_id = t.id), '[]'::json) as consumed
        from points_transactions t
-      where t.user_id = ? and t.created_at <= ?
+      where t.user_id = ? and ${upTo('t.created_at')}
       order by t.created_at, t.id`,
-    [userId, until],
+    [userId, ...at],
   );
 
-  // Each lot credited by then, with what the allocations made by then left of it.
+  // Each lot credited by then with what was left of it: at an as-of instant, what the allocations
+  // made by then left; now, the stored remainder (so a lot edited by hand shows as a difference).
+  const left = asOf ? 'l.amount - coalesce(sum(a.points) filter (where t.created_at <= ?), 0)' : 'l.remaining';
   const { rows: lotRows } = await db.raw(
     `select l.id::text as lot_id, l.transaction_id::text as credit_transaction_id, l.amount, l.credited_at, l.expires_at,
-            (l.amount - coalesce(sum(a.points) filter (where t.created_at <= ?), 0))::int as remaining
+            (${left})::int as remaining
        from points_lots l
        left join lot_allocations a on a.user_id = l.user_id and a.lot_id = l.id
        left join points_transactions t on t.user_id = a.user_id and t.id = a.transaction_id
-      where l.user_id = ? and l.credited_at <= ?
-      group by l.id, l.transaction_id, l.amount, l.credited_at, l.expires_at
-      having l.amount - coalesce(sum(a.points) filter (where t.created_at <= ?), 0) > 0
+      where l.user_id = ? and ${upTo('l.credited_at')}
+      group by l.id, l.transaction_id, l.amount, l.remaining, l.credited_at, l.expires_at
+      having ${left} > 0
       order by l.expires_at, l.id`,
-    [until, userId, until, until],
+    [...at, userId, ...at, ...at],
   );
 
   const pointIn = asOf ?? opts.now;
