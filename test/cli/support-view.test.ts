@@ -36,7 +36,8 @@ describeMultiConnection('rayon user show / explain / history', () => {
     expect(out).toMatch(/^suspended\s+no$/m);
     expect(out).toContain('Expiring within 30 local days: 40 on 2026-10-20 00:00');
     expect(out).toContain('Last transactions (10 of 16)');
-    expect(out).toMatch(/│ refund\s+│ 40\s+│/);
+    expect(out).toMatch(/│ refund\s+│ 40\s+│ redemption \d+, "partner out of vouchers", by ops/);
+    expect(out).toMatch(/│ daily\s+│ 15\s+│ streak day 8, 1 joker\(s\) used/);
     expect(out).toMatch(/│ SUP-VOUCHER Reward SUP-VOUCHER\s+│ 50\s+│ rejected\s+│\s+│ ops: partner out of vouchers/);
     expect(out).toMatch(new RegExp(`│ ${seeded.suspensionId}\\s+│ 2026-09-20 12:00\\s+│ ops\\s+│ earn velocity under review\\s+│ 2026-09-21 12:00\\s+│ ops\\s+│ honest heavy seller`));
     expect(out).toMatch(/Open fraud cases\nnone\n/);

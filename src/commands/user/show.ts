@@ -56,7 +56,7 @@ function render(ctx: Ctx, p: UserProfile, local: (d: Date) => string): void {
   if (p.recent_transactions.length) {
     out.table(
       ['id', 'when (local)', 'type', 'amount', 'detail', 'reverted'],
-      p.recent_transactions.map((x) => [x.id, local(x.created_at), x.type, x.amount, x.action_type ? `${x.action_type} ${x.reference_id ?? ''}` : (x.reason ?? x.batch_id ?? ''), x.reverted ? 'yes' : '']),
+      p.recent_transactions.map((x) => [x.id, local(x.created_at), x.type, x.amount, x.detail, x.reverted ? 'yes' : '']),
     );
   } else out.text('none');
 

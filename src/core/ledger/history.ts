@@ -25,6 +25,10 @@ export interface HistoryItem {
   reason: string | null;
   actor: string | null;
   batch_id: string | null;
+  streak_day: number | null;
+  jokers_used: number | null;
+  redemption_id: string | null;
+  reverses_id: string | null;
   reverted: boolean;
 }
 
@@ -87,7 +91,8 @@ export async function pointsHistory(
     })
     .select(
       't.id', 't.type', 't.amount', 't.created_at', 't.expires_at', 't.action_type', 't.reference_id', 't.local_date',
-      't.reason', 't.actor', 't.batch_id', db.raw('(r.transaction_id is not null) as reverted'),
+      't.reason', 't.actor', 't.batch_id', 't.streak_day', 't.jokers_used', db.raw('t.redemption_id::text as redemption_id'),
+      db.raw('t.reverses_id::text as reverses_id'), db.raw('(r.transaction_id is not null) as reverted'),
     )
     .orderBy([
       { column: 't.created_at', order: 'desc' },

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { resolveUser } from '../users/index.js';
-import { expiringSoon, pointsHistory, readBalance, type ExpiringPoints, type HistoryItem } from '../ledger/index.js';
+import { describeTransaction, expiringSoon, pointsHistory, readBalance, type ExpiringPoints, type HistoryItem } from '../ledger/index.js';
 import { streakStatus } from '../earning/index.js';
 import { scaleAt } from '../scale/index.js';
 import { listRedemptions, maskVoucherCode } from '../redemption/index.js';
@@ -83,7 +83,8 @@ export interface UserProfile {
   expiring_soon: ExpiringPoints[];
   /** The effective streak (0 once broken), as the app's streak route shows it. */
   streak: Awaited<ReturnType<typeof streakStatus>>;
-  recent_transactions: HistoryItem[];
+  /** The last transactions, each with a one-line description (the same as `user explain` gives). */
+  recent_transactions: Array<HistoryItem & { detail: string }>;
   transactions_total: number;
   redemptions: Array<{ id: number; sku: string; reward_name: string; status: string; points_spent: number; voucher: string | null; created_at: Date; decided_at: Date | null; decided_by: string | null; reason: string | null }>;
   redemptions_total: number;
@@ -130,7 +131,7 @@ export async function userProfile(db: Knex, idOrEmail: string, now: Date): Promi
     open_lots_total: lots.total,
     expiring_soon: soon,
     streak,
-    recent_transactions: history.items,
+    recent_transactions: history.items.map((x) => ({ ...x, detail: describeTransaction(x) })),
     transactions_total: history.total,
     redemptions: redemptions.items.map((r) => ({
       id: r.id, sku: r.sku, reward_name: r.reward_name, status: r.status, points_spent: r.points_spent,
