@@ -7,6 +7,7 @@ import { listRedemptions, maskVoucherCode } from '../redemption/index.js';
 import { listCases, type FraudCase } from '../fraud/index.js';
 import { localDate } from '../time.js';
 import { localTime, nextStatus, type NextStatus } from './status.js';
+import { inSnapshot } from './snapshot.js';
 
 /**
  * One user at a glance (SPEC "Support"): everything `rayon user show` prints, read by one call.
@@ -94,7 +95,11 @@ export interface UserProfile {
   audit: ProfileAuditEntry[];
 }
 
-export async function userProfile(db: Knex, idOrEmail: string, now: Date): Promise<UserProfile> {
+export function userProfile(db: Knex, idOrEmail: string, now: Date): Promise<UserProfile> {
+  return inSnapshot(db, (q) => readProfile(q, idOrEmail, now));
+}
+
+async function readProfile(db: Knex, idOrEmail: string, now: Date): Promise<UserProfile> {
   const user = await resolveUser(db, idOrEmail);
   const id = user.id;
   const territory = await db('territories').where({ code: user.territory_code }).first('code', 'name', 'timezone', 'state');
