@@ -104,18 +104,17 @@ async function readProfile(db: Knex, idOrEmail: string, now: Date): Promise<User
   const id = user.id;
   const territory = await db('territories').where({ code: user.territory_code }).first('code', 'name', 'timezone', 'state');
   const today = localDate(now, territory.timezone);
-  const [balance, scale, lots, soon, streak, history, redemptions, suspensions, cases, audit] = await Promise.all([
-    readBalance(db, id, now),
-    scaleAt(db, today),
-    openLots(db, id, now),
-    expiringSoon(db, id, now),
-    streakStatus(db, id, now),
-    pointsHistory(db, id, { page: 1, limit: PROFILE_TRANSACTIONS }),
-    listRedemptions(db, { userId: id, page: 1, limit: PROFILE_REDEMPTIONS }),
-    userSuspensions(db, id),
-    listCases(db, { status: 'open', userId: id }),
-    auditAbout(db, id, PROFILE_AUDIT),
-  ]);
+  // One after the other: the snapshot is one connection, which runs one statement at a time.
+  const balance = await readBalance(db, id, now);
+  const scale = await scaleAt(db, today);
+  const lots = await openLots(db, id, now);
+  const soon = await expiringSoon(db, id, now);
+  const streak = await streakStatus(db, id, now);
+  const history = await pointsHistory(db, id, { page: 1, limit: PROFILE_TRANSACTIONS });
+  const redemptions = await listRedemptions(db, { userId: id, page: 1, limit: PROFILE_REDEMPTIONS });
+  const suspensions = await userSuspensions(db, id);
+  const cases = await listCases(db, { status: 'open', userId: id });
+  const audit = await auditAbout(db, id, PROFILE_AUDIT);
   return {
     id,
     email: user.email,
