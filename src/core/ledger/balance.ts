@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { notFound } from '../errors.js';
+import { addDays, localDate, startOfLocalDay } from '../time.js';
 
 /**
  * The shown balance (SPEC "Ledger"): the stored balance less the lots already past their expiry
@@ -45,9 +46,33 @@ export async function readBalance(db: Knex, userId: string, now: Date) {
   return { balance: shownBalance(r.balance, r.due), lifetime_points: r.lifetime_points, status: r.status as string };
 }
 
-/** Points expiring in the window, grouped by expiry instant, soonest first. */
-export async function expiringSoon(db: Knex, userId: string, now: Date, days = 30) {
-  const until = new Date(now.getTime() + days * 86_400_000);
+/**
+ * "Expiring soon" (SPEC "Support", the app's balance): the window is EXPIRING_SOON_DAYS local days
+ * of the user's territory, today included. A lot is in it when its expiry instant falls after
+ * `now` and no later than the first instant of local day today + EXPIRING_SOON_DAYS — that is,
+ * its last valid local day is one of those days. Local days, not 30 × 24 h: the window ends at a
+ * local midnight, the instant every lot expires at, whatever the zone's offset or a DST change.
+ */
+export const EXPIRING_SOON_DAYS = 30;
+
+/** The end of the "expiring soon" window for a user whose territory is in time zone `tz`. */
+export function expiringSoonUntil(now: Date, tz: string, days: number = EXPIRING_SOON_DAYS): Date {
+  return startOfLocalDay(addDays(localDate(now, tz), days), tz);
+}
+
+export interface ExpiringPoints {
+  points: number;
+  expires_at: Date;
+}
+
+/**
+ * Points expiring in the window, grouped by expiry instant, soonest first. The one home of the
+ * rule for both faces: the app's balance route and `rayon user show` call it.
+ */
+export async function expiringSoon(db: Knex, userId: string, now: Date): Promise<ExpiringPoints[]> {
+  const u = await db('users as u').join('territories as t', 't.code', 'u.territory_code').where('u.id', userId).first('t.timezone');
+  if (!u) throw notFound('user', userId);
+  const until = expiringSoonUntil(now, u.timezone);
   const rows = await db('points_lots')
     .select('expires_at')
     .sum({ points: 'remaining' })

@@ -18,6 +18,7 @@ export {
   USER_ID_RE,
   validateUser,
   type UserInput,
+  type UserRow,
 } from './users.js';
 export { normaliseTerritoryCode, type TerritoryState } from './territories.js';
 export { planUserImport } from './users.js';

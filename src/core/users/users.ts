@@ -131,20 +131,31 @@ export async function getUser(db: Knex, userId: string) {
   return { ...u, suspended: Boolean(susp), suspension: susp ?? null };
 }
 
+/** A user's own row (SPEC "Users"). */
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  territory_code: string;
+  beta: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
 /**
- * The user an operator names: an exact id first, else an email compared case-insensitively.
- * Unknown → NOT_FOUND naming what was given.
+ * Find a user by id, or by email compared case-insensitively (support looks people up by either).
+ * An id never holds `@` (USER_ID_RE), so the input's shape says which one it is. Unknown:
+ * NOT_FOUND naming the input.
  */
-export async function resolveUser(db: Knex, idOrEmail: string): Promise<{ id: string; email: string }> {
-  const given = idOrEmail.trim();
-  if (!given) throw new RayonError('VALIDATION_ERROR', 'USER must be a user id or an email', { details: [{ where: 'USER', message: 'required' }] });
-  const byId = await db('users').where({ id: given }).first('id', 'email');
-  if (byId) return byId;
-  if (given.includes('@')) {
-    const byEmail = await db('users').whereRaw('lower(email) = lower(?)', [given]).first('id', 'email');
-    if (byEmail) return byEmail;
-  }
-  throw notFound('user', given);
+export async function resolveUser(db: Knex, idOrEmail: string): Promise<UserRow> {
+  const key = idOrEmail.trim();
+  if (!key) throw new RayonError('VALIDATION_ERROR', 'USER must be a user id or an email', { details: [{ where: 'USER', message: 'required' }] });
+  const q = db('users').first('id', 'email', 'name', 'territory_code', 'beta', 'created_at', 'updated_at');
+  if (key.includes('@')) q.whereRaw('lower(email) = lower(?)', [key]);
+  else q.where('id', key);
+  const u = (await q) as UserRow | undefined;
+  if (!u) throw notFound('user', idOrEmail);
+  return u;
 }
 
 /** Import parsed users in one transaction, audited; an email taken by another user refuses the whole file. */
