@@ -1,0 +1,58 @@
+import type { Knex } from 'knex';
+import { scoped, type Scope } from './scope.js';
+
+/**
+ * Liability and the expiry forecast at the as-of instant, from lots and allocations: a lot's
+ * remainder then is its amount less what debits and expiries made up to then took from it, so
+ * the figure is exact for any past instant. Lots already past their expiry instant are not owed
+ * (reads never show them), whether or not the expiry run has written them off yet.
+ */
+
+export interface Liability {
+  outstanding: number;
+  expiring_30: number;
+  expiring_60: number;
+  expiring_90: number;
+}
+
+export async function liability(db: Knex, s: Scope): Promise<Liability> {
+  const [r] = await scoped<Liability>(
+    db,
+    s,
+    `, lots as (
+        select l.user_id, l.id, l.amount, l.expires_at
+          from points_lots l join scope_users su on su.id = l.user_id
+          join points_transactions c on c.user_id = l.user_id and c.id = l.transaction_id, params
+         where c.created_at <= params.as_of and l.expires_at > params.as_of
+      ), taken as (
+        select a.user_id, a.lot_id, sum(a.points) as points
+          from lot_allocations a join scope_users su on su.id = a.user_id
+          join points_transactions p on p.user_id = a.user_id and p.id = a.transaction_id, params
+         where p.created_at <= params.as_of
+         group by a.user_id, a.lot_id
+      ), rem as (
+        select lots.expires_at, lots.amount - coalesce(taken.points, 0) as remaining
+          from lots left join taken on taken.user_id = lots.user_id and taken.lot_id = lots.id
+      )
+      select coalesce(sum(remaining), 0)::bigint as outstanding,
+             coalesce(sum(remaining) filter (where expires_at <= params.as_of + interval '30 days'), 0)::bigint as expiring_30,
+             coalesce(sum(remaining) filter (where expires_at <= params.as_of + interval '60 days'), 0)::bigint as expiring_60,
+             coalesce(sum(remaining) filter (where expires_at <= params.as_of + interval '90 days'), 0)::bigint as expiring_90
+        from rem, params`,
+  );
+  return r;
+}
+
+/**
+ * The point's value in € as the exact decimal text of the scale in force on `date` among the
+ * versions that existed at the as-of instant (jsonb keeps the number as written: "0.01").
+ */
+export async function pointValueAt(db: Knex, date: string, asOf: Date): Promise<{ version: number; value: string } | null> {
+  const { rows } = await db.raw(
+    `select version, (document -> 'point_value_eur')::text as value from scale_versions
+      where effective_from <= ?::date and created_at <= ?
+      order by effective_from desc, version desc limit 1`,
+    [date, asOf],
+  );
+  return rows[0] ? { version: Number(rows[0].version), value: String(rows[0].value) } : null;
+}
