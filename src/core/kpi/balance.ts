@@ -44,15 +44,16 @@ export async function liability(db: Knex, s: Scope): Promise<Liability> {
 }
 
 /**
- * The point's value in € as the exact decimal text of the scale in force on `date` among the
- * versions that existed at the as-of instant (jsonb keeps the number as written: "0.01").
+ * The point's value in € as the exact decimal text of the scale in force on `date` (jsonb keeps
+ * the number as written: "0.01"). A version only ever takes effect after the day it is written
+ * (SPEC "Scale"), so the version in force on a past date never changes: no as-of bound needed.
  */
-export async function pointValueAt(db: Knex, date: string, asOf: Date): Promise<{ version: number; value: string } | null> {
+export async function pointValueAt(db: Knex, date: string): Promise<{ version: number; value: string } | null> {
   const { rows } = await db.raw(
     `select version, (document -> 'point_value_eur')::text as value from scale_versions
-      where effective_from <= ?::date and created_at <= ?
+      where effective_from <= ?::date
       order by effective_from desc, version desc limit 1`,
-    [date, asOf],
+    [date],
   );
   return rows[0] ? { version: Number(rows[0].version), value: String(rows[0].value) } : null;
 }

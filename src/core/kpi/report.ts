@@ -84,7 +84,7 @@ async function build(db: Knex, opts: ReportOptions, asOf: Date): Promise<KpiRepo
   const counts = await activityCounts(db, scope);
   const owed = await liability(db, scope);
   const hwm = await highWaterMark(db, asOf);
-  const pointValue = await pointValueAt(db, p.to, asOf);
+  const pointValue = await pointValueAt(db, p.to);
   // HTTP statistics are kept for the whole service, not per territory: the period's local days in
   // the territory's zone (UTC for the whole programme), up to the as-of instant.
   const tz = chosen?.timezone ?? 'UTC';
