@@ -38,8 +38,9 @@ function noData(id: string, title: string): Chart {
 }
 
 /** Left axis with round ticks and a grid line each. */
-function yAxis(y: ReturnType<typeof scaleLinear<number, number>>, format: (v: number) => string, label: string): string {
-  const ticks = y.ticks(5).map((t) =>
+function yAxis(y: ReturnType<typeof scaleLinear<number, number>>, format: (v: number) => string, label: string, counts = false): string {
+  // Counts (points, runs) get whole ticks only: "0.2 runs" means nothing.
+  const ticks = y.ticks(5).filter((t) => !counts || Number.isInteger(t)).map((t) =>
     el('line', { x1: M.left, x2: W - M.right, y1: y(t), y2: y(t), stroke: '#d0d7de', 'stroke-width': 0.5 }) +
     el('text', { x: M.left - 6, y: y(t) + 4, 'text-anchor': 'end', 'font-size': 10 }, esc(format(t))),
   );
@@ -94,7 +95,7 @@ export function flowsChart(r: KpiReport): Chart {
       return el('rect', { class: 'mark', x: (x(d.day) as number) + (inner(k) as number), y: y(v), width: Math.max(inner.bandwidth(), 0.5), height: y(0) - y(v), fill: colour }, `<title>${esc(`${d.day} ${k}: ${v}`)}</title>`);
     }),
   );
-  const body = yAxis(y, short, 'points') + xAxis(days.map((d) => d.day), (d) => (x(d) as number) + x.bandwidth() / 2, 'local date', mmdd) + bars.join('');
+  const body = yAxis(y, short, 'points', true) + xAxis(days.map((d) => d.day), (d) => (x(d) as number) + x.bandwidth() / 2, 'local date', mmdd) + bars.join('');
   return frame('flows', title, bars.length, body, keys.map(([k, c]) => [k, c] as [string, string]));
 }
 
@@ -105,7 +106,7 @@ export function streaksChart(r: KpiReport): Chart {
   const x = scaleBand<string>().domain(runs.map((s) => String(s.length))).range([M.left, W - M.right]).padding(0.2);
   const y = scaleLinear().domain([0, Math.max(...runs.map((s) => s.runs))]).nice().range([H - M.bottom, M.top]);
   const bars = runs.map((s) => el('rect', { class: 'mark', x: x(String(s.length)) as number, y: y(s.runs), width: x.bandwidth(), height: y(0) - y(s.runs), fill: COLOURS.runs }, `<title>${esc(`${s.length} days: ${s.runs} runs`)}</title>`));
-  const body = yAxis(y, short, 'runs') + xAxis(runs.map((s) => String(s.length)), (l) => (x(l) as number) + x.bandwidth() / 2, 'run length (days)') + bars.join('');
+  const body = yAxis(y, short, 'runs', true) + xAxis(runs.map((s) => String(s.length)), (l) => (x(l) as number) + x.bandwidth() / 2, 'run length (days)') + bars.join('');
   return frame('streaks', title, bars.length, body, [['runs', COLOURS.runs]]);
 }
 
@@ -122,6 +123,6 @@ export function liabilityChart(r: KpiReport): Chart {
     el('rect', { class: 'mark', x: x(label) as number, y: y(v), width: x.bandwidth(), height: y(0) - y(v), fill: colour }, `<title>${esc(`${label}: ${v} points`)}</title>`) +
     el('text', { x: (x(label) as number) + x.bandwidth() / 2, y: y(v) - 4, 'text-anchor': 'middle', 'font-size': 10 }, esc(short(v))),
   );
-  const body = yAxis(y, short, 'points') + xAxis(items.map((i) => i[0]), (l) => (x(l) as number) + x.bandwidth() / 2, 'at the as-of instant') + bars.join('');
+  const body = yAxis(y, short, 'points', true) + xAxis(items.map((i) => i[0]), (l) => (x(l) as number) + x.bandwidth() / 2, 'at the as-of instant') + bars.join('');
   return frame('liability', title, items.length, body, [['liability', COLOURS.liability], ['expiring', COLOURS.forecast]]);
 }
