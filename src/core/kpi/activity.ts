@@ -20,7 +20,7 @@ export async function activation(db: Knex, s: Scope): Promise<Activation> {
               select 1 from points_transactions p
                where p.user_id = su.id and p.type in ('daily', 'earn', 'redeem')
                  and p.local_date <= params.p_to and p.created_at <= params.as_of))::int as activated
-       from scope_users su, params
+       from scope_users su
       where su.reg_date <= params.p_to`,
   );
   return r;
@@ -44,18 +44,20 @@ export async function dailyCollection(db: Knex, s: Scope): Promise<Collection> {
     db,
     s,
     `, days as (
-        select d::date as day from params, generate_series(params.p_from, params.p_to, interval '1 day') d
-      ), reg as (
+        select d::date as day from generate_series(params.p_from, params.p_to, interval '1 day') d
+      ), reg as materialized (
         select reg_date, count(*)::int as n from scope_users group by reg_date
       ), col as (
         select p.local_date as day, count(distinct p.user_id)::int as n
-          from points_transactions p join scope_users su on su.id = p.user_id, params
+          from points_transactions p join scope_users su on su.id = p.user_id
          where p.type = 'daily' and p.local_date between params.p_from and params.p_to and p.created_at <= params.as_of
          group by p.local_date
       ), per_day as (
+        -- registered by D: those registered before the period, plus a running sum over its days
         select d.day, coalesce(c.n, 0) as collectors,
-               (select coalesce(sum(r.n), 0)::int from reg r where r.reg_date <= d.day) as registered
-          from days d left join col c on c.day = d.day
+               ((select coalesce(sum(r0.n), 0) from reg r0 where r0.reg_date < params.p_from)
+                + sum(coalesce(r.n, 0)) over (order by d.day))::int as registered
+          from days d left join col c on c.day = d.day left join reg r on r.reg_date = d.day
       )
       select to_char(day, 'YYYY-MM-DD') as day, collectors, registered,
              (avg(collectors::numeric / nullif(registered, 0)) over ())::text as mean,
@@ -88,7 +90,7 @@ export async function activityCounts(db: Knex, s: Scope): Promise<ActivityCounts
     s,
     `, act as (
         select p.user_id, p.local_date
-          from points_transactions p join scope_users su on su.id = p.user_id, params
+          from points_transactions p join scope_users su on su.id = p.user_id
          where p.type in ('daily', 'earn', 'redeem') and p.local_date between params.b2_from and params.p_to
            and p.created_at <= params.as_of
          group by p.user_id, p.local_date
@@ -97,7 +99,7 @@ export async function activityCounts(db: Knex, s: Scope): Promise<ActivityCounts
                count(*) filter (where a.local_date between params.p_from and params.p_to) as d0,
                count(*) filter (where a.local_date between params.b1_from and params.b1_to) as d1,
                count(*) filter (where a.local_date between params.b2_from and params.b2_to) as d2
-          from act a, params group by a.user_id
+          from act a group by a.user_id
       )
       select count(*) filter (where d0 > 0)::int as active,
              count(*) filter (where d1 > 0)::int as active_b1,

@@ -22,12 +22,12 @@ export async function liability(db: Knex, s: Scope): Promise<Liability> {
     `, lots as (
         select l.user_id, l.id, l.amount, l.expires_at
           from points_lots l join scope_users su on su.id = l.user_id
-          join points_transactions c on c.user_id = l.user_id and c.id = l.transaction_id, params
+          join points_transactions c on c.user_id = l.user_id and c.id = l.transaction_id
          where c.created_at <= params.as_of and l.expires_at > params.as_of
       ), taken as (
         select a.user_id, a.lot_id, sum(a.points) as points
           from lot_allocations a join scope_users su on su.id = a.user_id
-          join points_transactions p on p.user_id = a.user_id and p.id = a.transaction_id, params
+          join points_transactions p on p.user_id = a.user_id and p.id = a.transaction_id
          where p.created_at <= params.as_of
          group by a.user_id, a.lot_id
       ), rem as (
@@ -38,7 +38,7 @@ export async function liability(db: Knex, s: Scope): Promise<Liability> {
              coalesce(sum(remaining) filter (where expires_at <= params.as_of + interval '30 days'), 0)::bigint as expiring_30,
              coalesce(sum(remaining) filter (where expires_at <= params.as_of + interval '60 days'), 0)::bigint as expiring_60,
              coalesce(sum(remaining) filter (where expires_at <= params.as_of + interval '90 days'), 0)::bigint as expiring_90
-        from rem, params`,
+        from rem`,
   );
   return r;
 }

@@ -21,14 +21,14 @@ export async function pointFlows(db: Knex, s: Scope): Promise<FlowDay[]> {
     db,
     s,
     `, days as (
-        select d::date as day from params, generate_series(params.p_from, params.p_to, interval '1 day') d
+        select d::date as day from generate_series(params.p_from, params.p_to, interval '1 day') d
       ), f as (
         select p.local_date as day,
                coalesce(sum(p.amount) filter (where p.type in ('daily', 'earn')), 0)::bigint as credited,
                coalesce(-sum(p.amount) filter (where p.type = 'redeem'), 0)::bigint as redeemed,
                coalesce(sum(p.amount) filter (where p.type = 'refund'), 0)::bigint as refunded,
                coalesce(-sum(p.amount) filter (where p.type = 'expire'), 0)::bigint as expired
-          from points_transactions p join scope_users su on su.id = p.user_id, params
+          from points_transactions p join scope_users su on su.id = p.user_id
          where p.type in ('daily', 'earn', 'redeem', 'refund', 'expire')
            and p.local_date between params.p_from and params.p_to and p.created_at <= params.as_of
          group by p.local_date
@@ -54,7 +54,7 @@ export async function redemptionDelay(db: Knex, s: Scope): Promise<RedemptionDel
        from points_transactions p
        join scope_users su on su.id = p.user_id
        join lot_allocations a on a.user_id = p.user_id and a.transaction_id = p.id
-       join points_lots l on l.user_id = a.user_id and l.id = a.lot_id, params
+       join points_lots l on l.user_id = a.user_id and l.id = a.lot_id
       where p.type = 'redeem' and p.local_date between params.p_from and params.p_to and p.created_at <= params.as_of`,
   );
   return r;

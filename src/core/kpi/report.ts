@@ -19,6 +19,7 @@ import { streakRuns, type RunLength } from './streaks.js';
  */
 
 const REPORT_STATEMENT_TIMEOUT = '10min';
+const REPORT_WORK_MEM = '64MB';
 
 export interface ReportOptions {
   from?: string;
@@ -56,6 +57,8 @@ export async function kpiReport(db: Knex, opts: ReportOptions): Promise<KpiRepor
     async (trx) => {
       // A report is a long read over the whole ledger: more time than an operator's statement.
       await trx.raw(`set local statement_timeout = '${REPORT_STATEMENT_TIMEOUT}'`);
+      // Room for the per-user groupings to hash in memory instead of sorting on disk.
+      await trx.raw(`set local work_mem = '${REPORT_WORK_MEM}'`);
       return build(trx, opts, asOf);
     },
     { isolationLevel: 'repeatable read', readOnly: true },
