@@ -15,13 +15,13 @@ export async function activation(db: Knex, s: Scope): Promise<Activation> {
   const [r] = await scoped<Activation>(
     db,
     s,
-    `select count(*)::int as registered,
-            count(*) filter (where exists (
-              select 1 from points_transactions p
-               where p.user_id = su.id and p.type in ('daily', 'earn', 'redeem')
-                 and p.local_date <= params.p_to and p.created_at <= params.as_of))::int as activated
-       from scope_users su
-      where su.reg_date <= params.p_to`,
+    `, acted as (
+        select distinct p.user_id from points_transactions p
+         where p.type in ('daily', 'earn', 'redeem') and p.local_date <= params.p_to and p.created_at <= params.as_of
+      )
+      select count(*)::int as registered, count(a.user_id)::int as activated
+        from scope_users su left join acted a on a.user_id = su.id
+       where su.reg_date <= params.p_to`,
   );
   return r;
 }
@@ -48,9 +48,11 @@ export async function dailyCollection(db: Knex, s: Scope): Promise<Collection> {
       ), reg as materialized (
         select reg_date, count(*)::int as n from scope_users group by reg_date
       ), col as (
-        select p.local_date as day, count(distinct p.user_id)::int as n
-          from points_transactions p join scope_users su on su.id = p.user_id
+        -- one daily row per user and local date at most (its idempotency key is unique): count(*) counts users
+        select p.local_date as day, count(*)::int as n
+          from points_transactions p
          where p.type = 'daily' and p.local_date between params.p_from and params.p_to and p.created_at <= params.as_of
+           and in_scope(p.user_id)
          group by p.local_date
       ), per_day as (
         -- registered by D: those registered before the period, plus a running sum over its days
@@ -90,9 +92,9 @@ export async function activityCounts(db: Knex, s: Scope): Promise<ActivityCounts
     s,
     `, act as (
         select p.user_id, p.local_date
-          from points_transactions p join scope_users su on su.id = p.user_id
+          from points_transactions p
          where p.type in ('daily', 'earn', 'redeem') and p.local_date between params.b2_from and params.p_to
-           and p.created_at <= params.as_of
+           and p.created_at <= params.as_of and in_scope(p.user_id)
          group by p.user_id, p.local_date
       ), per_user as (
         select a.user_id,

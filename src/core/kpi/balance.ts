@@ -3,9 +3,10 @@ import { scoped, type Scope } from './scope.js';
 
 /**
  * Liability and the expiry forecast at the as-of instant, from lots and allocations: a lot's
- * remainder then is its amount less what debits and expiries made up to then took from it, so
- * the figure is exact for any past instant. Lots already past their expiry instant are not owed
- * (reads never show them), whether or not the expiry run has written them off yet.
+ * remainder then is its remainder now plus what debits and expiries written after the as-of
+ * instant took from it (only those few allocations are read), so the figure is exact for any
+ * past instant. Lots already past their expiry instant are not owed (reads never show them),
+ * whether or not the expiry run has written them off yet.
  */
 
 export interface Liability {
@@ -19,20 +20,15 @@ export async function liability(db: Knex, s: Scope): Promise<Liability> {
   const [r] = await scoped<Liability>(
     db,
     s,
-    `, lots as (
-        select l.user_id, l.id, l.amount, l.expires_at
-          from points_lots l join scope_users su on su.id = l.user_id
-          join points_transactions c on c.user_id = l.user_id and c.id = l.transaction_id
-         where c.created_at <= params.as_of and l.expires_at > params.as_of
-      ), taken as (
+    `, later as (
         select a.user_id, a.lot_id, sum(a.points) as points
-          from lot_allocations a join scope_users su on su.id = a.user_id
-          join points_transactions p on p.user_id = a.user_id and p.id = a.transaction_id
-         where p.created_at <= params.as_of
+          from points_transactions p join lot_allocations a on a.user_id = p.user_id and a.transaction_id = p.id
+         where p.created_at > params.as_of
          group by a.user_id, a.lot_id
       ), rem as (
-        select lots.expires_at, lots.amount - coalesce(taken.points, 0) as remaining
-          from lots left join taken on taken.user_id = lots.user_id and taken.lot_id = lots.id
+        select l.expires_at, l.remaining + coalesce(later.points, 0) as remaining
+          from points_lots l left join later on later.user_id = l.user_id and later.lot_id = l.id
+         where l.credited_at <= params.as_of and l.expires_at > params.as_of and in_scope(l.user_id)
       )
       select coalesce(sum(remaining), 0)::bigint as outstanding,
              coalesce(sum(remaining) filter (where expires_at <= params.as_of + interval '30 days'), 0)::bigint as expiring_30,

@@ -28,9 +28,9 @@ export async function pointFlows(db: Knex, s: Scope): Promise<FlowDay[]> {
                coalesce(-sum(p.amount) filter (where p.type = 'redeem'), 0)::bigint as redeemed,
                coalesce(sum(p.amount) filter (where p.type = 'refund'), 0)::bigint as refunded,
                coalesce(-sum(p.amount) filter (where p.type = 'expire'), 0)::bigint as expired
-          from points_transactions p join scope_users su on su.id = p.user_id
+          from points_transactions p
          where p.type in ('daily', 'earn', 'redeem', 'refund', 'expire')
-           and p.local_date between params.p_from and params.p_to and p.created_at <= params.as_of
+           and p.local_date between params.p_from and params.p_to and p.created_at <= params.as_of and in_scope(p.user_id)
          group by p.local_date
       )
       select to_char(days.day, 'YYYY-MM-DD') as day, coalesce(f.credited, 0) as credited, coalesce(f.redeemed, 0) as redeemed,
@@ -52,10 +52,10 @@ export async function redemptionDelay(db: Knex, s: Scope): Promise<RedemptionDel
     `select coalesce(sum(a.points), 0)::bigint as points,
             (sum(a.points * extract(epoch from (p.created_at - l.credited_at))) / nullif(sum(a.points), 0) / 86400)::text as days
        from points_transactions p
-       join scope_users su on su.id = p.user_id
        join lot_allocations a on a.user_id = p.user_id and a.transaction_id = p.id
        join points_lots l on l.user_id = a.user_id and l.id = a.lot_id
-      where p.type = 'redeem' and p.local_date between params.p_from and params.p_to and p.created_at <= params.as_of`,
+      where p.type = 'redeem' and p.local_date between params.p_from and params.p_to and p.created_at <= params.as_of
+        and in_scope(p.user_id)`,
   );
   return r;
 }

@@ -42,10 +42,17 @@ function literals(s: Scope): Record<string, string> {
   };
 }
 
-/** `sql` with every `params.<name>` replaced by its literal. */
+/**
+ * `sql` with every `params.<name>` replaced by its literal, and every `in_scope(x.user_id)` by the
+ * territory filter: `true` for the whole programme (a ledger read is then a plain scan, with no
+ * join), else a semi-join on the territory's users, which the planner hashes.
+ */
 export function withParams(s: Scope, sql: string): string {
   const lit = literals(s);
-  return sql.replace(/\bparams\.(\w+)\b/g, (whole, name: string) => {
+  const scoped = sql.replace(/\bin_scope\((\w+\.user_id)\)/g, (_w, col: string) =>
+    s.territory === null ? 'true' : `${col} in (select u.id from users u where u.territory_code = params.territory)`,
+  );
+  return scoped.replace(/\bparams\.(\w+)\b/g, (whole, name: string) => {
     const v = lit[name];
     if (v === undefined) throw new Error(`unknown report parameter ${whole}`);
     return v;
