@@ -24,7 +24,7 @@ function suite(): void {
   let tmp: string;
   let html: string;
   let report: {
-    series: { collection: Array<{ registered: number }>; flows: unknown[]; streaks: unknown[] };
+    series: { days: Array<{ registered: number }>; streaks: unknown[] };
     forecast: unknown[];
     figures: Array<{ id: string }>;
   };
@@ -66,8 +66,8 @@ function suite(): void {
       await page.goto(fileUrl, { waitUntil: 'load' });
 
       const expected: Record<string, number> = {
-        collection: report.series.collection.filter((d) => d.registered > 0).length,
-        flows: report.series.flows.length * 3,
+        collection: report.series.days.filter((d) => d.registered > 0).length,
+        flows: report.series.days.length * 3,
         streaks: report.series.streaks.length,
         liability: 1 + report.forecast.length,
       };

@@ -39,7 +39,7 @@ describe('kpi report on the hand-built fixture', () => {
     // 11-13 22:00 in PF) · 11-14 2/4 · 11-15 pia 1/4 (ana skipped) · 11-16 ana+pia 2/4 (pia at
     // 2026-11-17T08:00Z, still 11-16 in PF). Mean = (2/3 + 8/4) / 7 = (8/3) / 7 = 8/21 = 38.10%.
     const f = fig(report, 'daily_collection_rate');
-    expect(report.series.collection.map((d) => [d.day, d.collectors, d.registered])).toEqual([
+    expect(report.series.days.map((d) => [d.day, d.collectors, d.registered])).toEqual([
       ['2026-11-10', 1, 3], ['2026-11-11', 1, 3], ['2026-11-12', 1, 4], ['2026-11-13', 2, 4],
       ['2026-11-14', 2, 4], ['2026-11-15', 1, 4], ['2026-11-16', 2, 4],
     ]);
@@ -134,7 +134,7 @@ describe('kpi report on the hand-built fixture', () => {
     expect(report.liability).toEqual({ points: 197, eur: '1.97', display: '197 pts (1.97 €)' });
     expect(report.breakage).toMatchObject({ points: 100, eur: '1.00' });
     expect(report.forecast.map((f) => [f.within_days, f.points])).toEqual([[30, 0], [60, 40], [90, 40]]);
-    expect(report.series.flows.find((d) => d.day === '2026-11-12')).toMatchObject({ credited: 12, redeemed: 50, expired: 100 });
+    expect(report.series.days.find((d) => d.day === '2026-11-12')).toMatchObject({ credited: 12, redeemed: 50, expired: 100 });
   });
 
   it('manifest: parameters, as-of, the high-water mark (24 rows summing to 197) and the version', () => {

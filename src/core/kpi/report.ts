@@ -2,13 +2,14 @@ import type { Knex } from 'knex';
 import { requestStatsSummary } from '../ops/index.js';
 import { RayonError } from '../errors.js';
 import { addDays, startOfLocalDay } from '../time.js';
-import { activation, activityCounts, dailyCollection, type CollectionDay } from './activity.js';
+import { activity } from './activity.js';
 import { liability, pointValueAt } from './balance.js';
 import { eurFigure, figure, fromText, NO_DATA, type Figure } from './figures.js';
 import { buildManifest, highWaterMark, type Manifest } from './manifest.js';
 import { centsToText, eurCents } from './money.js';
 import { resolvePeriods } from './period.js';
-import { pointFlows, redemptionDelay, type FlowDay } from './points.js';
+import { periodDays, type Day } from './days.js';
+import { redemptionDelay } from './points.js';
 import type { Scope } from './scope.js';
 import { streakRuns, type RunLength } from './streaks.js';
 
@@ -43,7 +44,7 @@ export interface KpiReport {
   liability: Amount;
   breakage: Amount;
   forecast: Array<{ within_days: 30 | 60 | 90 } & Amount>;
-  series: { collection: CollectionDay[]; flows: FlowDay[]; streaks: RunLength[] };
+  series: { days: Day[]; streaks: RunLength[] };
 }
 
 export async function kpiReport(db: Knex, opts: ReportOptions): Promise<KpiReport> {
@@ -79,12 +80,10 @@ async function build(db: Knex, opts: ReportOptions, asOf: Date): Promise<KpiRepo
   const scope: Scope = { asOf, territory, periods };
   const p = periods.current;
 
-  const act = await activation(db, scope);
-  const collection = await dailyCollection(db, scope);
+  const days = await periodDays(db, scope);
+  const counts = await activity(db, scope);
   const runs = await streakRuns(db, scope);
-  const flows = await pointFlows(db, scope);
   const delay = await redemptionDelay(db, scope);
-  const counts = await activityCounts(db, scope);
   const owed = await liability(db, scope);
   const hwm = await highWaterMark(db, asOf);
   const pointValue = await pointValueAt(db, p.to);
@@ -94,7 +93,7 @@ async function build(db: Knex, opts: ReportOptions, asOf: Date): Promise<KpiRepo
   const httpTo = new Date(Math.min(startOfLocalDay(addDays(p.to, 1), tz).getTime(), asOf.getTime()));
   const http = await requestStatsSummary(db, startOfLocalDay(p.from, tz), httpTo);
 
-  const sum = (k: keyof Omit<FlowDay, 'day'>) => flows.reduce((s, d) => s + Number(d[k]), 0);
+  const sum = (k: keyof Omit<Day, 'day'>) => days.days.reduce((s, d) => s + Number(d[k]), 0);
   const credited = sum('credited');
   const redeemed = sum('redeemed');
   const refunded = sum('refunded');
@@ -106,16 +105,16 @@ async function build(db: Knex, opts: ReportOptions, asOf: Date): Promise<KpiRepo
 
   const figures: Figure[] = [
     figure('activation_rate', {
-      value: ratio(act.activated, act.registered),
-      exact: act.registered > 0 ? `${act.activated}/${act.registered}` : null,
+      value: ratio(counts.activated, counts.registered),
+      exact: counts.registered > 0 ? `${counts.activated}/${counts.registered}` : null,
       missing: `${NO_DATA}: no user registered by ${p.to}`,
-      inputs: { ...act },
+      inputs: { registered: counts.registered, activated: counts.activated },
     }),
     figure('daily_collection_rate', {
-      value: fromText(collection.mean),
-      exact: collection.mean,
+      value: fromText(days.collection_mean),
+      exact: days.collection_mean,
       missing: `${NO_DATA}: no registered user on any day of the period`,
-      inputs: { days_counted: collection.days_counted, collections: collection.days.reduce((s, d) => s + d.collectors, 0) },
+      inputs: { days_counted: days.days_counted, collections: sum('collectors') },
     }),
     figure('average_streak_length', {
       value: ratio(runDays, runCount),
@@ -185,6 +184,6 @@ async function build(db: Knex, opts: ReportOptions, asOf: Date): Promise<KpiRepo
     liability: amount(owed.outstanding),
     breakage: amount(expired),
     forecast: ([30, 60, 90] as const).map((d) => ({ within_days: d, ...amount(owed[`expiring_${d}`]) })),
-    series: { collection: collection.days, flows, streaks: runs },
+    series: { days: days.days, streaks: runs },
   };
 }

@@ -66,14 +66,14 @@ const mmdd = (d: string) => d.slice(5);
 
 export function collectionChart(r: KpiReport, target: number): Chart {
   const title = 'Daily collection rate';
-  const pts = r.series.collection.filter((d) => d.registered > 0).map((d) => ({ day: d.day, rate: d.collectors / d.registered }));
+  const pts = r.series.days.filter((d) => d.registered > 0).map((d) => ({ day: d.day, rate: d.collectors / d.registered }));
   if (pts.length === 0) return noData('collection', title);
-  const x = scalePoint<string>().domain(r.series.collection.map((d) => d.day)).range([M.left + 8, W - M.right - 8]);
+  const x = scalePoint<string>().domain(r.series.days.map((d) => d.day)).range([M.left + 8, W - M.right - 8]);
   const y = scaleLinear().domain([0, Math.max(target, ...pts.map((p) => p.rate)) * 1.1]).nice().range([H - M.bottom, M.top]);
   const path = line<{ day: string; rate: number }>().x((p) => x(p.day) as number).y((p) => y(p.rate))(pts) ?? '';
   const body =
     yAxis(y, pct, 'users who collected / registered') +
-    xAxis(r.series.collection.map((d) => d.day), (d) => x(d) as number, 'local date', mmdd) +
+    xAxis(r.series.days.map((d) => d.day), (d) => x(d) as number, 'local date', mmdd) +
     el('line', { x1: M.left, x2: W - M.right, y1: y(target), y2: y(target), stroke: COLOURS.target, 'stroke-dasharray': '6 4' }) +
     el('path', { d: path, fill: 'none', stroke: COLOURS.rate, 'stroke-width': 2 }) +
     pts.map((p) => el('circle', { class: 'mark', cx: x(p.day) as number, cy: y(p.rate), r: 3, fill: COLOURS.rate }, `<title>${esc(`${p.day}: ${pct(p.rate)}`)}</title>`)).join('');
@@ -82,7 +82,7 @@ export function collectionChart(r: KpiReport, target: number): Chart {
 
 export function flowsChart(r: KpiReport): Chart {
   const title = 'Points credited, redeemed and expired per day';
-  const days = r.series.flows;
+  const days = r.series.days;
   const keys = [['credited', COLOURS.credited], ['redeemed', COLOURS.redeemed], ['expired', COLOURS.expired]] as const;
   const max = Math.max(0, ...days.flatMap((d) => keys.map(([k]) => Number(d[k]))));
   if (days.length === 0 || max === 0) return noData('flows', title);
