@@ -20,6 +20,8 @@ export interface Config {
   debug: boolean;
   /** Prompts are possible: stdin is a TTY. */
   interactive: boolean;
+  /** RAYON_REPORT_DATABASE_URL: where `kpi report` reads (a replica); absent means the main database. */
+  reportDatabaseUrl?: string;
 }
 
 export interface GlobalFlags {
@@ -45,6 +47,10 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv = proce
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     errors.push({ where: flags.databaseUrl ? '--database-url' : 'DATABASE_URL', message: 'must be a postgres:// or postgresql:// URL' });
   }
+  const reportDatabaseUrl = env.RAYON_REPORT_DATABASE_URL || undefined;
+  if (reportDatabaseUrl && !/^postgres(ql)?:\/\//.test(reportDatabaseUrl)) {
+    errors.push({ where: 'RAYON_REPORT_DATABASE_URL', message: 'must be a postgres:// or postgresql:// URL' });
+  }
   const actor = flags.actor ?? env.RAYON_ACTOR ?? safeUserName();
   if (!actor || actor.length > 100) errors.push({ where: '--actor', message: 'must be 1-100 characters' });
   if (errors.length) {
@@ -60,6 +66,7 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv = proce
     color: flags.color !== false && !env.NO_COLOR && env.FORCE_COLOR !== '0',
     debug: Boolean(flags.debug) || env.RAYON_DEBUG === '1',
     interactive: stdinIsTty,
+    reportDatabaseUrl,
   };
 }
 
