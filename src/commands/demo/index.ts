@@ -77,6 +77,6 @@ function render(ctx: Ctx, r: DemoResult, maxRssMb: number | undefined): void {
   if (maxRssMb !== undefined) ctx.out.info(`Peak memory (max RSS): ${maxRssMb} MB.`);
   ctx.out.success(
     `Demo of seed ${r.seed}: ${r.users} users over ${r.days} days, ${events} events in ${(r.elapsed_ms / 1000).toFixed(1)} s ` +
-      `(${perSecond} events/s, ${r.method === 'copy' ? 'COPY' : 'multi-row inserts'}). Try: rayon ledger verify · rayon fraud scan --since ${r.days}d`,
+      `(${perSecond} events/s, ${r.method === 'copy' ? 'COPY' : "the embedded database's COPY"}). Try: rayon ledger verify · rayon fraud scan --since ${r.days}d`,
   );
 }

@@ -1,8 +1,8 @@
 import { allocateFifo, type OpenLot } from '../ledger/index.js';
-import { raiseStatus, type ScaleVersion } from '../scale/index.js';
+import { raiseStatus, statusFor, type ScaleVersion } from '../scale/index.js';
 import { NEW_STREAK, type StreakState } from '../earning/index.js';
 import type { RowBuffer } from './writers.js';
-import type { DemoWorld } from './world.js';
+import type { DemoTerritory, DemoWorld } from './world.js';
 
 /**
  * One simulated account in memory: its open lots, balance, lifetime points, status and streak,
@@ -48,13 +48,13 @@ export class DemoAccount {
   /** Open lots (remaining > 0), and every lot ever opened (written once their remainder is final). */
   private lots: Lot[] = [];
   private readonly allLots: Lot[] = [];
+  private readonly lotsById = new Map<number, Lot>();
 
   constructor(
     private readonly world: DemoWorld,
     private readonly buf: RowBuffer,
     readonly userId: string,
-    readonly territory: string,
-    readonly tz: string,
+    private readonly t: DemoTerritory,
     createdAt: Date,
   ) {
     this.lastChange = createdAt;
@@ -66,6 +66,8 @@ export class DemoAccount {
     amount: number;
     at: Date;
     day: string;
+    /** The day's index in the territory's period. */
+    dayIndex: number;
     key: string;
     scale: ScaleVersion;
     earning: boolean;
@@ -74,17 +76,20 @@ export class DemoAccount {
   }): number {
     const id = this.world.ids.tx++;
     const lotId = this.world.ids.lot++;
-    const expiresAt = spec.expiresAt ?? this.world.lotExpiry(this.tz, spec.day, spec.scale.document.expiry_days);
+    const expiresAt = spec.expiresAt ?? this.world.lotExpiryOn(this.t, spec.dayIndex, spec.scale.document.expiry_days);
     this.balance += spec.amount;
     if (spec.earning) {
       this.lifetime += spec.amount;
-      this.status = raiseStatus(this.status, this.lifetime, spec.scale.document.statuses);
+      // The scale's rule, asked only when the threshold reached differs from the status held.
+      const statuses = spec.scale.document.statuses;
+      if (statusFor(this.lifetime, statuses).code !== this.status) this.status = raiseStatus(this.status, this.lifetime, statuses);
     }
     const at = spec.at.toISOString();
-    this.txRow(id, spec.type, spec.amount, at, spec.day, expiresAt.toISOString(), spec.key, spec.fields);
+    this.txRow(id, spec.type, spec.amount, at, spec.day, this.world.iso(expiresAt), spec.key, spec.fields);
     const lot = { id: lotId, remaining: spec.amount, expires_at: expiresAt, transactionId: id, amount: spec.amount, creditedAt: at, recredit: !spec.earning };
     this.lots.push(lot);
     this.allLots.push(lot);
+    this.lotsById.set(lotId, lot);
     this.lastChange = spec.at;
     return id;
   }
@@ -94,10 +99,9 @@ export class DemoAccount {
     const { allocations, shortfall } = allocateFifo(spec.lots ?? this.lots, spec.amount);
     if (shortfall > 0) throw new Error(`demo: ${this.userId} cannot pay ${spec.amount} (${shortfall} short)`);
     const id = this.world.ids.tx++;
-    const byId = new Map(this.lots.map((l) => [l.id, l]));
     const taken: Taken[] = [];
     for (const a of allocations) {
-      const lot = byId.get(a.lotId)!;
+      const lot = this.lotsById.get(a.lotId)!;
       lot.remaining -= a.points;
       taken.push({ lotId: a.lotId, points: a.points, expires_at: lot.expires_at });
       this.buf.allocations.push([this.userId, id, a.lotId, a.points]);
@@ -122,13 +126,13 @@ export class DemoAccount {
   /** Write the lots with their final remainders (after the last day of the history). */
   writeLots(): void {
     for (const l of this.allLots) {
-      this.buf.lots.push([this.userId, l.id, l.transactionId, l.amount, l.remaining, l.creditedAt, l.expires_at.toISOString(), l.recredit]);
+      this.buf.lots.push([this.userId, l.id, l.transactionId, l.amount, l.remaining, l.creditedAt, this.world.iso(l.expires_at), l.recredit]);
     }
   }
 
   private txRow(id: number, type: string, amount: number, at: string, day: string, expiresAt: string | null, key: string, f: TxFields): void {
     this.buf.transactions.push([
-      this.userId, id, type, amount, at, day, this.territory, expiresAt, f.action_type ?? null, f.reference_id ?? null,
+      this.userId, id, type, amount, at, day, this.t.code, expiresAt, f.action_type ?? null, f.reference_id ?? null,
       f.streak_day ?? null, f.m100 ?? null, f.jokers_used ?? null, f.bonus_pct ?? null, f.scale_version ?? null, f.batch_id ?? null,
       f.redemption_id ?? null, f.actor, f.reason ?? null, f.ticket ?? null, key,
     ]);

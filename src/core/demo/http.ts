@@ -32,9 +32,7 @@ interface StatsRow {
 export function buildRequestStats(world: DemoWorld): StatsRow[] {
   const rng = new Rng(world.seed, STREAM.http, 0);
   const byHour = new Map<number, Map<string, number>>();
-  for (const [k, n] of world.requests) {
-    const [hour, route, cls] = k.split('|');
-    const h = Number(hour);
+  for (const [h, route, cls, n] of world.requestCounts()) {
     let m = byHour.get(h);
     if (!m) byHour.set(h, (m = new Map()));
     m.set(`${route}|${cls}`, n);

@@ -23,15 +23,15 @@ export interface Profile {
 export type ActionCode = 'listing_created' | 'transaction_completed' | 'review_posted' | 'referral_signup' | 'profile_completed';
 
 export const PROFILES: Record<ProfileCode, Profile> = {
-  daily: { code: 'daily', collect: 0.9, actions: { listing_created: 0.15, transaction_completed: 0.1, review_posted: 0.12, referral_signup: 0.01 }, redeem: 0.06 },
-  occasional: { code: 'occasional', collect: 0.22, actions: { listing_created: 0.05, transaction_completed: 0.05, review_posted: 0.04 }, redeem: 0.05 },
-  churner: { code: 'churner', collect: 0.75, actions: { listing_created: 0.1, review_posted: 0.05 }, redeem: 0.04, activeDays: [3, 21] },
-  seller: { code: 'seller', collect: 0.6, actions: { listing_created: 1.8, transaction_completed: 2.2, review_posted: 0.3, referral_signup: 0.02 }, redeem: 0.08 },
+  daily: { code: 'daily', collect: 0.85, actions: { listing_created: 0.12, transaction_completed: 0.08, review_posted: 0.1, referral_signup: 0.01 }, redeem: 0.06 },
+  occasional: { code: 'occasional', collect: 0.16, actions: { listing_created: 0.04, transaction_completed: 0.04, review_posted: 0.03 }, redeem: 0.05 },
+  churner: { code: 'churner', collect: 0.7, actions: { listing_created: 0.08, review_posted: 0.04 }, redeem: 0.04, activeDays: [3, 21] },
+  seller: { code: 'seller', collect: 0.5, actions: { listing_created: 0.9, transaction_completed: 1.1, review_posted: 0.2, referral_signup: 0.02 }, redeem: 0.1 },
   dormant: { code: 'dormant', collect: 0, actions: {}, redeem: 0 },
 };
 
 /** Share of each profile among the demo's users. */
-export const PROFILE_MIX: Record<ProfileCode, number> = { daily: 22, occasional: 36, churner: 20, seller: 8, dormant: 14 };
+export const PROFILE_MIX: Record<ProfileCode, number> = { daily: 20, occasional: 37, churner: 20, seller: 8, dormant: 15 };
 
 /** Rough population weights of the territories: La Réunion gets the most users. */
 export const TERRITORY_WEIGHTS: Record<string, number> = {

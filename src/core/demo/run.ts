@@ -4,13 +4,14 @@ import { audit } from '../audit/index.js';
 import { listScaleVersions, versionInForce } from '../scale/index.js';
 import { addDays, localDate } from '../time.js';
 import { isPostgres } from '../../db/handle.js';
+import { DEFERRED_TABLES, deferKeysAndIndexes } from './bulk-load.js';
 import { createCatalog, settleUnits } from './catalog.js';
 import { buildRequestStats, writeRequestStats } from './http.js';
 import { plantPatterns } from './patterns.js';
 import { planUser } from './plan.js';
 import { emptyLog, simulateUser, type BatchLog } from './simulate.js';
 import { BulkWriter, emptyBuffer, type TableKey } from './writers.js';
-import { DEMO_ACTORS, DemoWorld, type DemoTerritory } from './world.js';
+import { DEMO_ACTORS, DemoWorld, territoryPeriod, type DemoTerritory } from './world.js';
 
 /**
  * `rayon demo`: a realistic, deterministic history ending yesterday (SPEC "Demo data").
@@ -41,7 +42,9 @@ export interface DemoResult {
   users: number;
   days: number;
   territories: Array<{ code: string; from: string; to: string }>;
-  method: 'copy' | 'insert';
+  method: BulkWriter['method'];
+  /** Keys and indexes of the ledger tables were built after the load (an empty ledger). */
+  deferred_indexes: boolean;
   scale_version: number | null;
   expiry_days: number;
   rows: Record<TableKey | 'audit_log' | 'http_request_stats' | 'partners' | 'rewards', number>;
@@ -101,23 +104,39 @@ export async function loadDemo(db: Knex, opts: DemoOptions): Promise<DemoResult>
     const patterns = plantPatterns(world, territories.find((t) => t.code === 'RE') ?? territories[0], opts.users, opts.days);
 
     const writer = await BulkWriter.open(trx);
+    // On an empty ledger, keys and indexes are built once after the load (bulk-load.ts).
+    const emptyTables = await trx.raw(`select ${DEFERRED_TABLES.map((t) => `not exists (select 1 from ${t})`).join(' and ')} as empty`);
+    const rebuild = emptyTables.rows[0].empty ? await deferKeysAndIndexes(trx) : null;
+    if (rebuild && isPostgres(trx)) await trx.raw(`set local maintenance_work_mem = '256MB'`);
     const totals = emptyLog();
     let auditRows = 0;
     const batchSize = opts.batchSize ?? 1000;
+    // While PostgreSQL takes one batch, the next is generated: the generator yields every few
+    // users so the COPY data keeps flowing. At most two batches are in memory.
+    let writing: Promise<void> = Promise.resolve();
     for (let from = 0; from < opts.users; from += batchSize) {
       const buf = emptyBuffer();
       const log = emptyLog();
-      for (let i = from; i < Math.min(opts.users, from + batchSize); i++) {
+      const to = Math.min(opts.users, from + batchSize);
+      for (let i = from; i < to; i++) {
         const plan = planUser(world, i, territories);
         patterns.modifierFor(i)?.(plan);
         simulateUser(world, plan, buf, log);
+        if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
       }
-      await writer.flush(buf);
-      auditRows += await writeBatchAudit(trx, log, opts.now);
-      addLog(totals, log);
-      opts.onProgress?.(Math.min(opts.users, from + batchSize), opts.users);
+      await writing;
+      writing = (async () => {
+        await writer.flush(buf);
+        auditRows += await writeBatchAudit(trx, log, opts.now);
+        addLog(totals, log);
+        opts.onProgress?.(to, opts.users);
+      })();
+      // A failed write stops the generation at the next batch (and rolls everything back).
+      writing.catch(() => undefined);
     }
+    await writing;
 
+    await rebuild?.();
     const stats = buildRequestStats(world);
     await writeRequestStats(trx, stats);
     await settleUnits(trx, [...new Set(territories.flatMap((t) => t.rewards.map((r) => r.id)))]);
@@ -127,7 +146,7 @@ export async function loadDemo(db: Knex, opts: DemoOptions): Promise<DemoResult>
     const result: DemoResult = {
       seed: opts.seed, users: opts.users, days: opts.days,
       territories: territories.map((t) => ({ code: t.code, from: t.start, to: t.end })),
-      method: writer.method, scale_version: scaleVersion, expiry_days: versionInForce(versions, firstDay).document.expiry_days,
+      method: writer.method, deferred_indexes: Boolean(rebuild), scale_version: scaleVersion, expiry_days: versionInForce(versions, firstDay).document.expiry_days,
       rows: { ...writer.written, audit_log: auditRows + 1, http_request_stats: stats.length, partners: catalog.partners, rewards: catalog.rewards },
       points: totals.points, redemptions: totals.redemptions, fraud_patterns: patterns.planted, elapsed_ms: 0,
     };
@@ -159,7 +178,7 @@ async function resolveTerritories(trx: Knex.Transaction, opts: DemoOptions): Pro
   if (chosen.length === 0) throw new RayonError('INVALID_STATE', 'no territory is open or in beta: launch one first (rayon territory launch RE)');
   return chosen.map((t) => {
     const end = addDays(localDate(opts.now, t.timezone), -1);
-    return { code: t.code, tz: t.timezone, end, start: addDays(end, -(opts.days - 1)), rewards: [], beta: t.state === 'beta' };
+    return territoryPeriod(t.code, t.timezone, addDays(end, -(opts.days - 1)), end, t.state === 'beta');
   });
 }
 

@@ -1,9 +1,9 @@
 import type { AuditEntry } from '../audit/index.js';
 import { capExceeded, dailyAward, streakTransition } from '../earning/index.js';
 import { award, bonusOf } from '../scale/index.js';
-import { addDays, localDate, recreditExpiry } from '../time.js';
+import { daysBetween, localDate, recreditExpiry } from '../time.js';
 import { DemoAccount, type Taken } from './account.js';
-import { at, type DemoEvent, type UserPlan } from './plan.js';
+import type { DemoEvent, UserPlan } from './plan.js';
 import { PROFILE_COMPLETION, PROFILES, REJECT_SHARE, type ActionCode } from './profiles.js';
 import type { RowBuffer } from './writers.js';
 import { DEMO_ACTORS, type DemoReward, type DemoWorld } from './world.js';
@@ -41,18 +41,19 @@ export function simulateUser(world: DemoWorld, plan: UserPlan, buf: RowBuffer, l
   const t = plan.territory;
   const rng = plan.rng;
   const profile = PROFILES[plan.profile];
-  const acc = new DemoAccount(world, buf, plan.id, t.code, t.tz, plan.createdAt);
+  const acc = new DemoAccount(world, buf, plan.id, t, plan.createdAt);
   const self = `user:${plan.id}`;
   const createdDay = localDate(plan.createdAt, t.tz);
-  const first = createdDay > t.start ? createdDay : t.start;
+  const first = createdDay > t.start ? daysBetween(t.start, createdDay) : 0;
   const counts = new Map<string, { day: string; today: number; ever: number }>();
   const decisions = new Map<string, DemoEvent[]>();
   const open = new Map<number, OpenRedemption>();
   let refs = 0;
   let activeDay = 0;
 
-  for (let day = first; day <= t.end; day = addDays(day, 1)) {
-    const dayStart = world.dayStart(t.tz, day);
+  for (let i = first; i < t.days.length; i++) {
+    const day = t.days[i];
+    const dayStart = t.dayStarts[i];
     const expired = acc.expireDue(dayStart, day, DEMO_ACTORS.expiry);
     if (expired) {
       log.expireIds.push(expired.id);
@@ -64,7 +65,7 @@ export function simulateUser(world: DemoWorld, plan: UserPlan, buf: RowBuffer, l
     // Events happen after the account exists: on its first day, from a minute after its creation.
     const from = Math.max(6 * 3600, day === createdDay ? Math.ceil((plan.createdAt.getTime() - dayStart.getTime()) / 1000) + 60 : 0);
     if (!plan.scriptOnly && !scripted?.replace && activeDay < plan.activeDays && from < 22 * 3600) {
-      drawDay(world, plan, day, from, events, activeDay === 0, () => `${plan.id}-${++refs}`);
+      drawDay(plan, dayStart, from, events, activeDay === 0, () => `${plan.id}-${++refs}`);
       if (profile.collect > 0) activeDay++;
     }
     events.sort((a, b) => a.at.getTime() - b.at.getTime());
@@ -77,7 +78,7 @@ export function simulateUser(world: DemoWorld, plan: UserPlan, buf: RowBuffer, l
         if (tr.kind === 'already_collected') continue;
         const { points, m100, bonusPct } = dailyAward(doc, tr.streakDay, acc.status);
         acc.credit({
-          type: 'daily', amount: points, at: ev.at, day, key: `daily:${plan.id}:${day}`, scale, earning: true,
+          type: 'daily', amount: points, at: ev.at, day, dayIndex: i, key: `daily:${plan.id}:${day}`, scale, earning: true,
           fields: { streak_day: tr.streakDay, m100, jokers_used: tr.jokersUsed, bonus_pct: bonusPct, scale_version: scale.version, actor: self },
         });
         acc.streak = tr.next;
@@ -97,7 +98,7 @@ export function simulateUser(world: DemoWorld, plan: UserPlan, buf: RowBuffer, l
         const bonusPct = bonusOf(acc.status, doc.statuses);
         const points = award(action.points, 100, bonusPct);
         log.earnIds.push(acc.credit({
-          type: 'earn', amount: points, at: ev.at, day, key: `earn:${plan.id}:${ev.action}:${ev.ref}`, scale, earning: true,
+          type: 'earn', amount: points, at: ev.at, day, dayIndex: i, key: `earn:${plan.id}:${ev.action}:${ev.ref}`, scale, earning: true,
           fields: { action_type: ev.action, reference_id: ev.ref, m100: 100, bonus_pct: bonusPct, scale_version: scale.version, actor: DEMO_ACTORS.marketplace },
         }));
         c.today++;
@@ -105,14 +106,14 @@ export function simulateUser(world: DemoWorld, plan: UserPlan, buf: RowBuffer, l
         log.points.credited += points;
         world.countRequest(ev.at, 'earn', '2xx');
       } else if (ev.kind === 'redeem') {
-        redeem(world, plan, acc, ev, day, buf, log, open, decisions);
+        redeem(world, plan, acc, ev, i, buf, log, open, decisions);
       } else if (ev.kind === 'decide') {
-        decide(world, plan, acc, ev, day, log, open, scale);
+        decide(world, plan, acc, ev, i, log, open, scale);
       } else {
         const batchId = `batch_${world.prefix.replace(/[^A-Za-z0-9]/g, '')}n${world.ids.batch++}`;
         buf.batches.push([batchId, 'manual', ev.actor, ev.reason, ev.ticket, 1, 1, ev.at.toISOString()]);
         const id = acc.credit({
-          type: 'adjustment', amount: ev.amount, at: ev.at, day, key: `adjust:${batchId}`, scale, earning: true,
+          type: 'adjustment', amount: ev.amount, at: ev.at, day, dayIndex: i, key: `adjust:${batchId}`, scale, earning: true,
           fields: { batch_id: batchId, actor: ev.actor, reason: ev.reason, ticket: ev.ticket },
         });
         log.points.credited += ev.amount;
@@ -133,11 +134,11 @@ export function simulateUser(world: DemoWorld, plan: UserPlan, buf: RowBuffer, l
 }
 
 /** A drawn day of the user's profile: a collection, actions, perhaps a redemption. */
-function drawDay(world: DemoWorld, plan: UserPlan, day: string, from: number, events: DemoEvent[], firstActive: boolean, ref: () => string): void {
+function drawDay(plan: UserPlan, dayStart: Date, from: number, events: DemoEvent[], firstActive: boolean, ref: () => string): void {
   const rng = plan.rng;
   const profile = PROFILES[plan.profile];
-  const t = plan.territory;
-  const when = () => at(world, t, day, rng.int(from, 22 * 3600 + 59 * 60));
+  const start = dayStart.getTime();
+  const when = () => new Date(start + rng.int(from, 22 * 3600 + 59 * 60) * 1000);
   if (rng.chance(profile.collect)) events.push({ kind: 'collect', at: when() });
   if (firstActive && profile.collect > 0 && rng.chance(PROFILE_COMPLETION)) events.push({ kind: 'earn', at: when(), action: 'profile_completed', ref: `profile-${plan.id}` });
   for (const [action, mean] of Object.entries(profile.actions) as Array<[ActionCode, number]>) {
@@ -147,8 +148,9 @@ function drawDay(world: DemoWorld, plan: UserPlan, day: string, from: number, ev
   if (rng.chance(profile.redeem)) events.push({ kind: 'redeem', at: when() });
 }
 
-function redeem(world: DemoWorld, plan: UserPlan, acc: DemoAccount, ev: Extract<DemoEvent, { kind: 'redeem' }>, day: string, buf: RowBuffer, log: BatchLog, open: Map<number, OpenRedemption>, decisions: Map<string, DemoEvent[]>): void {
+function redeem(world: DemoWorld, plan: UserPlan, acc: DemoAccount, ev: Extract<DemoEvent, { kind: 'redeem' }>, i: number, buf: RowBuffer, log: BatchLog, open: Map<number, OpenRedemption>, decisions: Map<string, DemoEvent[]>): void {
   const t = plan.territory;
+  const day = t.days[i];
   const rng = plan.rng;
   const affordable = t.rewards.filter((r) => r.cost <= acc.balance && world.unitLeft(r) && (ev.minCost === undefined || r.cost >= ev.minCost));
   if (affordable.length === 0) return;
@@ -167,16 +169,18 @@ function redeem(world: DemoWorld, plan: UserPlan, acc: DemoAccount, ev: Extract<
     return;
   }
   // Ops decide on one of the next three working days; after the history's end it stays pending.
-  const decideDay = addDays(day, rng.int(1, 3));
-  const decideAt = at(world, t, decideDay, rng.int(8 * 3600, 18 * 3600));
+  const decideIndex = i + rng.int(1, 3);
+  const seconds = rng.int(8 * 3600, 18 * 3600);
   const approve = !rng.chance(REJECT_SHARE);
-  if (decideDay > t.end) return;
+  if (decideIndex >= t.days.length) return;
+  const decideDay = t.days[decideIndex];
+  const decideAt = new Date(t.dayStarts[decideIndex].getTime() + seconds * 1000);
   const list = decisions.get(decideDay) ?? [];
   list.push({ kind: 'decide', at: decideAt, redemptionId: id, approve });
   decisions.set(decideDay, list);
 }
 
-function decide(world: DemoWorld, plan: UserPlan, acc: DemoAccount, ev: Extract<DemoEvent, { kind: 'decide' }>, day: string, log: BatchLog, open: Map<number, OpenRedemption>, scale: ReturnType<DemoWorld['scaleOn']>): void {
+function decide(world: DemoWorld, plan: UserPlan, acc: DemoAccount, ev: Extract<DemoEvent, { kind: 'decide' }>, i: number, log: BatchLog, open: Map<number, OpenRedemption>, scale: ReturnType<DemoWorld['scaleOn']>): void {
   const r = open.get(ev.redemptionId)!;
   const decidedAt = ev.at.toISOString();
   const rewardId = r.reward.id;
@@ -200,7 +204,7 @@ function decide(world: DemoWorld, plan: UserPlan, acc: DemoAccount, ev: Extract<
   const refunds: number[] = [];
   for (const [exp, amount] of [...byExpiry].sort((a, b) => a[0] - b[0])) {
     refunds.push(acc.credit({
-      type: 'refund', amount, at: ev.at, day, key: `refund:${plan.id}:${ev.redemptionId}:${exp}`, scale, earning: false, expiresAt: new Date(exp),
+      type: 'refund', amount, at: ev.at, day: plan.territory.days[i], dayIndex: i, key: `refund:${plan.id}:${ev.redemptionId}:${exp}`, scale, earning: false, expiresAt: new Date(exp),
       fields: { redemption_id: ev.redemptionId, actor: DEMO_ACTORS.ops, reason },
     }));
     log.points.refunded += amount;

@@ -1,6 +1,6 @@
 import type { ScaleVersion } from '../scale/index.js';
 import { versionInForce } from '../scale/index.js';
-import { lotExpiry, startOfLocalDay } from '../time.js';
+import { addDays, lotExpiry, startOfLocalDay } from '../time.js';
 
 /**
  * What every simulated user shares: the territories with their period and catalog, the scale
@@ -26,6 +26,18 @@ export interface DemoTerritory {
   rewards: DemoReward[];
   /** The beta flag demo users get (true when the territory is in closed beta). */
   beta: boolean;
+  /** The local dates start..end, and the first instant of each (the hot loop reads them by index). */
+  days: string[];
+  dayStarts: Date[];
+  /** Lot expiry of a credit on day i, per expiry_days (filled as needed). */
+  expiries: Map<number, Date[]>;
+}
+
+/** A territory's period, with its days and their first instants computed once. */
+export function territoryPeriod(code: string, tz: string, start: string, end: string, beta: boolean): DemoTerritory {
+  const days: string[] = [];
+  for (let d = start; d <= end; d = addDays(d, 1)) days.push(d);
+  return { code, tz, start, end, beta, rewards: [], days, dayStarts: days.map((d) => startOfLocalDay(d, tz)), expiries: new Map() };
 }
 
 export interface IdCounters {
@@ -57,9 +69,8 @@ export class DemoWorld {
   /** Units taken so far of each stocked reward. */
   readonly unitsTaken = new Map<number, number>();
   /** Requests per (hour start in ms, route, status class): the HTTP statistics' raw material. */
-  readonly requests = new Map<string, number>();
+  private readonly requests = new Map<number, number>();
   private readonly dayStarts = new Map<string, Date>();
-  private readonly expiries = new Map<string, Date>();
 
   constructor(
     readonly seed: number,
@@ -80,19 +91,31 @@ export class DemoWorld {
     return d;
   }
 
-  /** When a lot credited on local date `date` expires: the ledger's rule, memoised per day. */
-  lotExpiry(tz: string, date: string, expiryDays: number): Date {
-    const k = `${tz}|${date}|${expiryDays}`;
-    let d = this.expiries.get(k);
-    if (!d) this.expiries.set(k, (d = lotExpiry(this.dayStart(tz, date), tz, expiryDays)));
-    return d;
+  /** The ledger's expiry rule for a credit on the territory's day i, computed once per day. */
+  lotExpiryOn(t: DemoTerritory, i: number, expiryDays: number): Date {
+    let list = t.expiries.get(expiryDays);
+    if (!list) t.expiries.set(expiryDays, (list = []));
+    return (list[i] ??= lotExpiry(t.dayStarts[i], t.tz, expiryDays));
   }
 
   countRequest(at: Date, route: HttpRoute, statusClass: '2xx' | '4xx'): void {
-    const hour = Math.floor(at.getTime() / 3_600_000) * 3_600_000;
-    const k = `${hour}|${route}|${statusClass}`;
+    // A number as key (hour × 8 + route × 2 + class): this runs once per event.
+    const k = Math.floor(at.getTime() / 3_600_000) * 8 + HTTP_ROUTES.indexOf(route) * 2 + (statusClass === '2xx' ? 0 : 1);
     this.requests.set(k, (this.requests.get(k) ?? 0) + 1);
   }
+
+  /** The request counts as (hour start, route, status class, count). */
+  *requestCounts(): Generator<[number, HttpRoute, '2xx' | '4xx', number]> {
+    for (const [k, n] of this.requests) yield [Math.floor(k / 8) * 3_600_000, HTTP_ROUTES[Math.floor((k % 8) / 2)], k % 2 === 0 ? '2xx' : '4xx', n];
+  }
+
+  /** ISO text of an instant many rows share (lot expiries): converted once. */
+  iso(d: Date): string {
+    let s = this.isoCache.get(d);
+    if (s === undefined) this.isoCache.set(d, (s = d.toISOString()));
+    return s;
+  }
+  private readonly isoCache = new Map<Date, string>();
 
   /** A unit of a reward is left (unlimited, or fewer taken than supplied). */
   unitLeft(r: DemoReward): boolean {
