@@ -81,6 +81,7 @@ const rows = Object.values(r.rows).reduce((s, n) => s + n, 0);
 console.log(`users ${USERS}, days ${DAYS}: ${r.events} events (ledger rows + refused earns), ${rows} rows in all tables, ${r.method}`);
 console.log(`  rows: ${Object.entries(r.rows).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 console.log(`  wall time (process start to exit): ${wallS.toFixed(1)} s; generation + writes: ${(r.elapsed_ms / 1000).toFixed(1)} s`);
+if (r.phases_ms) console.log(`  phases: ${Object.entries(r.phases_ms).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
 console.log(`  events/s: ${Math.round(r.events / wallS)} over the wall time, ${r.events_per_second} over generation + writes`);
 console.log(`  peak RSS of the demo process: ${r.max_rss_mb} MB`);
 console.log(`  targets: under 180 s (${wallS < 180 ? 'met' : 'NOT met'}), under 1024 MB (${r.max_rss_mb < 1024 ? 'met' : 'NOT met'})`);

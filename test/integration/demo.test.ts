@@ -90,6 +90,19 @@ describe('rayon demo', () => {
     expect(reg.new).toBeLessThan(reg.all);
   });
 
+  it('names a showcase user whose history has a joker-bridged streak, an expiry and a refund', async () => {
+    const u = result.showcase_user!;
+    expect(u).toMatch(/^d7-re-\d{6}$/);
+    const { rows } = await a.db.knex.raw(
+      `select count(*) filter (where type = 'daily' and jokers_used > 0)::int as bridged, count(*) filter (where type = 'expire')::int as expired,
+              count(*) filter (where type = 'refund')::int as refunds from points_transactions where user_id = ?`,
+      [u],
+    );
+    expect(rows[0].bridged).toBeGreaterThan(0);
+    expect(rows[0].expired).toBeGreaterThan(0);
+    expect(rows[0].refunds).toBeGreaterThan(0);
+  });
+
   it('is deterministic: the same seed and now give identical rows in another database', async () => {
     await loadDemo(b.db.knex, OPTS);
     const [da, db] = [await dump(a.db.knex), await dump(b.db.knex)];

@@ -74,6 +74,7 @@ function render(ctx: Ctx, r: DemoResult, maxRssMb: number | undefined): void {
   const p = r.points;
   ctx.out.info(`Points: ${p.credited} credited, ${p.redeemed} redeemed, ${p.refunded} refunded, ${p.expired} expired (the demo scale expires points after ${r.expiry_days} days).`);
   ctx.out.info(`Redemptions: ${r.redemptions.fulfilled} fulfilled, ${r.redemptions.pending} pending, ${r.redemptions.rejected} rejected and refunded.`);
+  if (r.showcase_user) ctx.out.info(`A user with a story (joker, expiry, refund): rayon user show ${r.showcase_user}`);
   if (maxRssMb !== undefined) ctx.out.info(`Peak memory (max RSS): ${maxRssMb} MB.`);
   ctx.out.success(
     `Demo of seed ${r.seed}: ${r.users} users over ${r.days} days, ${events} events in ${(r.elapsed_ms / 1000).toFixed(1)} s ` +

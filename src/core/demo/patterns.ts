@@ -7,13 +7,12 @@ import { DEMO_ACTORS } from './world.js';
 
 /**
  * The fraud patterns the demo plants for `rayon fraud scan` to find (SPEC "Fraud and
- * suspensions"), on dedicated users at the end of the numbering, all in one territory and in the
+ * suspensions"), on dedicated users at the start of the numbering, all in one territory and in the
  * last days of the history, each a little past its rule's default threshold:
  * earn_velocity, refused_burst, shared_reference, redeem_burst, new_account_redeem,
  * lockstep_farm and operator_adjustments. Their events go through the same rules as everyone's.
  */
 
-export const PATTERN_USERS = 20;
 /** Below these sizes the demo plants no pattern (they need room and a few weeks of history). */
 export const PATTERN_MIN_USERS = 100;
 export const PATTERN_MIN_DAYS = 14;
@@ -23,6 +22,8 @@ type Modifier = (plan: UserPlan) => void;
 export interface Patterns {
   /** Rule → the users (or `operator:<actor>`) planted to trip it. */
   planted: Record<string, string[]>;
+  /** A user with a story for `rayon user show`: a joker-bridged streak, an expiry, a refund. */
+  showcase: string | null;
   modifierFor(index: number): Modifier | undefined;
 }
 
@@ -31,11 +32,13 @@ const HOUR = 3600;
 export function plantPatterns(world: DemoWorld, t: DemoTerritory, users: number, days: number): Patterns {
   const planted: Record<string, string[]> = {};
   const mods = new Map<number, Modifier>();
-  if (users < PATTERN_MIN_USERS || days < PATTERN_MIN_DAYS) return { planted, modifierFor: () => undefined };
+  if (users < PATTERN_MIN_USERS || days < PATTERN_MIN_DAYS) return { planted, showcase: null, modifierFor: () => undefined };
   const E = t.end;
   const day = (n: number) => addDays(E, -n);
   const when = (d: string, seconds: number) => at(world, t, d, seconds);
-  let next = users - PATTERN_USERS;
+  // The first numbers: their events come before anyone else's in the generation order, so a
+  // stocked reward a pattern needs is never sold out to users generated before them.
+  let next = 0;
   const add = (rule: string, mod: Modifier, subject?: string) => {
     const index = next++;
     mods.set(index, (plan) => {
@@ -102,5 +105,18 @@ export function plantPatterns(world: DemoWorld, t: DemoTerritory, users: number,
       addScripted(p, day(1), { kind: 'adjust', at: when(day(1), 15 * HOUR + k * 180), amount: 4000, actor: DEMO_ACTORS.rogue, reason: 'commercial gesture', ticket: `SUP-9${100 + k}` }, false);
     }, `operator:${DEMO_ACTORS.rogue}`);
   }
-  return { planted, modifierFor: (index) => mods.get(index) };
+  // The showcase: collects every day but one (a joker covers it), lists often, gets a goodwill
+  // credit, and has a manual redemption rejected and refunded near the end; its first points expire.
+  const showcase = userId(world, t.code, next);
+  add('showcase', (p) => {
+    Object.assign(p, { profile: 'daily', scriptOnly: true, createdAt: when(addDays(t.start, -10), 10 * HOUR) });
+    t.days.forEach((d, i) => {
+      if (i !== 9) addScripted(p, d, collect(d, 8 * HOUR));
+      if (i % 2 === 0) for (let k = 0; k < 3; k++) addScripted(p, d, earn(d, 12 * HOUR + k * 900, 'listing_created', `lst-${p.id}-${i}-${k}`));
+    });
+    addScripted(p, t.days[5], { kind: 'adjust', at: when(t.days[5], 10 * HOUR), amount: 300, actor: DEMO_ACTORS.support, reason: 'goodwill gesture after a late delivery', ticket: 'SUP-1001' });
+    addScripted(p, day(6), { kind: 'redeem', at: when(day(6), 19 * HOUR), minCost: 1200, decision: 'reject' });
+  });
+  delete planted.showcase;
+  return { planted, showcase, modifierFor: (index) => mods.get(index) };
 }

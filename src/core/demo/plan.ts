@@ -13,7 +13,7 @@ import type { DemoTerritory, DemoWorld } from './world.js';
 export type DemoEvent =
   | { kind: 'collect'; at: Date }
   | { kind: 'earn'; at: Date; action: ActionCode; ref: string }
-  | { kind: 'redeem'; at: Date; /** a given reward cost (the cheapest at least this), else a random affordable one */ minCost?: number }
+  | { kind: 'redeem'; at: Date; /** a given reward cost (the cheapest at least this), else a random affordable one */ minCost?: number; /** ops' decision on a manual reward, else drawn */ decision?: 'approve' | 'reject' }
   | { kind: 'decide'; at: Date; redemptionId: number; approve: boolean }
   | { kind: 'adjust'; at: Date; amount: number; actor: string; reason: string; ticket: string };
 

@@ -52,7 +52,11 @@ export interface DemoResult {
   redemptions: BatchLog['redemptions'];
   /** Rule → the users (or operator) planted to trip it. */
   fraud_patterns: Record<string, string[]>;
+  /** A user worth a look with `rayon user show` (null in a demo too small for the patterns). */
+  showcase_user: string | null;
   elapsed_ms: number;
+  /** Where the time went: set-up and catalog, generation and bulk writes, the rebuild of keys and indexes, statistics and the rest. */
+  phases_ms?: { setup: number; load: number; rebuild: number; finish: number };
 }
 
 export const DEMO_LIMITS = { users: [1, 1_000_000], days: [1, 730], seed: [0, 2_147_483_647] } as const;
@@ -107,7 +111,13 @@ export async function loadDemo(db: Knex, opts: DemoOptions): Promise<DemoResult>
     // On an empty ledger, keys and indexes are built once after the load (bulk-load.ts).
     const emptyTables = await trx.raw(`select ${DEFERRED_TABLES.map((t) => `not exists (select 1 from ${t})`).join(' and ')} as empty`);
     const rebuild = emptyTables.rows[0].empty ? await deferKeysAndIndexes(trx) : null;
-    if (rebuild && isPostgres(trx)) await trx.raw(`set local maintenance_work_mem = '256MB'`);
+    // Memory of the server for the index builds and the foreign keys' validating joins.
+    if (rebuild && isPostgres(trx)) {
+      await trx.raw(`set local maintenance_work_mem = '256MB'`);
+      await trx.raw(`set local work_mem = '128MB'`);
+    }
+    const phases = { setup: Date.now() - started, load: 0, rebuild: 0, finish: 0 };
+    let mark = Date.now();
     const totals = emptyLog();
     let auditRows = 0;
     const batchSize = opts.batchSize ?? 1000;
@@ -135,8 +145,11 @@ export async function loadDemo(db: Knex, opts: DemoOptions): Promise<DemoResult>
       writing.catch(() => undefined);
     }
     await writing;
-
+    phases.load = Date.now() - mark;
+    mark = Date.now();
     await rebuild?.();
+    phases.rebuild = Date.now() - mark;
+    mark = Date.now();
     const stats = buildRequestStats(world);
     await writeRequestStats(trx, stats);
     await settleUnits(trx, [...new Set(territories.flatMap((t) => t.rewards.map((r) => r.id)))]);
@@ -148,14 +161,16 @@ export async function loadDemo(db: Knex, opts: DemoOptions): Promise<DemoResult>
       territories: territories.map((t) => ({ code: t.code, from: t.start, to: t.end })),
       method: writer.method, deferred_indexes: Boolean(rebuild), scale_version: scaleVersion, expiry_days: versionInForce(versions, firstDay).document.expiry_days,
       rows: { ...writer.written, audit_log: auditRows + 1, http_request_stats: stats.length, partners: catalog.partners, rewards: catalog.rewards },
-      points: totals.points, redemptions: totals.redemptions, fraud_patterns: patterns.planted, elapsed_ms: 0,
+      points: totals.points, redemptions: totals.redemptions, fraud_patterns: patterns.planted, showcase_user: patterns.showcase, elapsed_ms: 0,
     };
     await audit(trx, {
       actor: opts.actor, action: 'demo.load', target: null, at: opts.now,
       details: { seed: opts.seed, users: opts.users, days: opts.days, territories: result.territories, scale_version: scaleVersion, rows: result.rows },
     });
     if (isPostgres(trx)) await trx.raw('analyze users, points_transactions, points_lots, lot_allocations, reward_redemptions, refused_earns, http_request_stats');
+    phases.finish = Date.now() - mark;
     result.elapsed_ms = Date.now() - started;
+    result.phases_ms = phases;
     return result;
   });
 }

@@ -171,7 +171,8 @@ function redeem(world: DemoWorld, plan: UserPlan, acc: DemoAccount, ev: Extract<
   // Ops decide on one of the next three working days; after the history's end it stays pending.
   const decideIndex = i + rng.int(1, 3);
   const seconds = rng.int(8 * 3600, 18 * 3600);
-  const approve = !rng.chance(REJECT_SHARE);
+  const drawn = !rng.chance(REJECT_SHARE);
+  const approve = ev.decision ? ev.decision === 'approve' : drawn;
   if (decideIndex >= t.days.length) return;
   const decideDay = t.days[decideIndex];
   const decideAt = new Date(t.dayStarts[decideIndex].getTime() + seconds * 1000);
