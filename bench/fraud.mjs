@@ -15,7 +15,7 @@ import pg from 'pg';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = (p) => path.join(here, '..', 'dist', 'src', p);
 const { openDb } = await import(dist('db/connect.js'));
-const { scanFraud } = await import(dist('core/fraud/index.js'));
+const { scanFraud, runRule, loadParams, RULE_NAMES } = await import(dist('core/fraud/index.js'));
 
 const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes(n) ? args[args.indexOf(n) + 1] : d);
@@ -57,6 +57,14 @@ const time = async (fn) => {
 const ledger = await time(async () => (await db.knex.raw('select count(*)::bigint as n, sum(amount)::bigint as total from points_transactions')).rows[0]);
 const scan = await time(() => scanFraud(db.knex, { window, actor: 'bench', now: window.until }));
 const ledgerAgain = await time(async () => (await db.knex.raw('select count(*)::bigint as n, sum(amount)::bigint as total from points_transactions')).rows[0]);
+// Where the scan's time goes: each rule's statement on its own (no case writes).
+const params = await loadParams(db.knex);
+const perRule = [];
+for (const rule of RULE_NAMES) {
+  const t0 = performance.now();
+  const found = await runRule(db.knex, rule, window, params[rule]);
+  perRule.push(`${rule} ${(performance.now() - t0).toFixed(0)} ms (${found.length})`);
+}
 await db.close();
 
 const ledgerMs = Math.min(ledger.ms, ledgerAgain.ms);
@@ -66,3 +74,4 @@ console.log(`ledger: ${ledger.value.n} rows, sum ${ledger.value.total}`);
 console.log(`select count(*), sum(amount) from points_transactions: ${ledgerMs.toFixed(0)} ms (best of ${REPEAT * 2})`);
 console.log(`fraud scan, all ${scan.value.rules.length} rules, ${window.since.toISOString()} → ${window.until.toISOString()}: ${scan.ms.toFixed(0)} ms, ${scan.value.findings.length} finding(s): ${JSON.stringify(byRule)}`);
 console.log(`ratio scan / ledger scan: ${(scan.ms / ledgerMs).toFixed(2)} (target ≤ 5: ${scan.ms / ledgerMs <= 5 ? 'met' : 'NOT met'})`);
+console.log(`per rule (ms, findings): ${perRule.join(', ')}`);
