@@ -41,7 +41,7 @@ export class Output {
   }
 
   table(head: string[], rows: unknown[][]): void {
-    const t = new Table({ head: head.map((h) => this.cell(this.c.bold(h))), style: { head: [], border: [] } });
+    const t = new Table({ head: head.map((h) => this.cell(this.c.bold(h))), style: { head: [], border: [] }, chars: COMPACT });
     for (const r of rows) t.push(r.map((v) => this.cell(v)));
     this.stdout.write(`${t.toString()}\n`);
   }
@@ -79,3 +79,6 @@ export function formatCell(v: unknown): string {
 export function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? Number(value) : value;
 }
+
+/** No rule between body rows: a screen holds twice the rows, and each row stays one line. */
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };

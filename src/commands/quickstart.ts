@@ -1,66 +1,91 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { action, examples } from './context.js';
-import { migrateLatest } from '../db/migrate.js';
-import { importUsers, territoryCodes, parseUsersCsv, listTerritories } from '../core/users/index.js';
+import { action, examples, parseIntStrict, type Ctx } from './context.js';
 
-/** The sample files shipped at the package root: two levels up from src/commands, three from dist/src/commands. */
-function examplesDir(): string {
-  const candidates = ['../../examples/', '../../../examples/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
-  return candidates.find((dir) => fs.existsSync(path.join(dir, 'users.csv'))) ?? candidates[0];
-}
+/** Demo size of a first look: big enough for every KPI and fraud rule, small enough for well under a minute. */
+const FIRST_LOOK = { users: 2000, days: 60, seed: 1 };
 
+/**
+ * `rayon quickstart`: a database (embedded unless DATABASE_URL is set), its migrations, a demo
+ * history, and the KPI dashboard on it — the programme as a product manager sees it — then the
+ * next commands to try. A second run finds the data and shows the dashboard again.
+ */
 export function registerQuickstart(program: Command): void {
   examples(
     program
       .command('quickstart')
-      .description('set up a database (embedded unless DATABASE_URL is set), apply migrations, load sample users, and show what to try next')
-      .option('--no-sample', 'do not load the sample users')
-      .action(
-        action(async (ctx, { opts }) => {
-          const db = await ctx.db();
-          const out = ctx.out;
-          out.info(out.c.bold('Rayon points — quickstart'));
-          out.info(`Database: ${db.label}${db.kind === 'embedded' ? ' (embedded PostgreSQL; set DATABASE_URL to use a server)' : ''}`);
-          const applied = await migrateLatest(db);
-          out.success(applied.length ? `Applied ${applied.length} migration(s).` : 'Schema already up to date.');
-          const dir = examplesDir();
-          const rel = (f: string) => path.relative(process.cwd(), path.join(dir, f)) || f;
-          const { n } = (await db.knex('users').count({ n: '*' }).first()) as { n: number };
-          if (opts.sample !== false && Number(n) === 0) {
-            const file = parseUsersCsv(fs.readFileSync(path.join(dir, 'users.csv')), 'users.csv', await territoryCodes(db.knex));
-            const r = await importUsers(db.knex, file, { now: ctx.now(), actor: ctx.actor });
-            out.success(`Loaded ${r.inserted} sample users from ${rel('users.csv')}.`);
-          } else {
-            out.info(`${n} user(s) already here: sample users not loaded.`);
-          }
-          const territories = await listTerritories(db.knex, ctx.now());
-          if (ctx.config.json) {
-            ctx.out.data({ database: db.label, applied, territories });
-            return;
-          }
-          out.text();
-          out.text(out.c.bold('Territories') + ' (only La Réunion is open at first; a "day" is the local day of each one):');
-          out.table(['code', 'name', 'time zone', 'state', 'local date', 'users'], territories.map((t) => [t.code, t.name, t.timezone, t.state, t.local_date, t.users]));
-          const steps: Array<[string, string]> = [
-            ['rayon user show u-re-0001', 'one user at a glance: balance, status, streak, expiring points'],
-            ['rayon points adjust u-re-0001 150 --reason "welcome gesture" --ticket SUP-1', 'a manual correction (audited; -50 takes points back)'],
-            [`rayon points correct ${rel('corrections.csv')} --dry-run`, 'preview a bulk corrections file, then run it with --yes (twice: the second run changes nothing)'],
-            ['rayon user history u-re-0001', 'the ledger rows of one user'],
-            ['rayon ledger verify', 'check every invariant of the ledger (exit 5 on a discrepancy)'],
-            ['rayon audit list --since 1h', 'who changed what'],
-            ['rayon scale show', 'the point scale (barème) in force'],
-            [`rayon partner import ${rel('partners.csv')} --yes && npx rayon catalog import ${rel('catalog-fr.csv')} --dry-run`, 'a partner catalog as a French spreadsheet exports it'],
-            ['rayon territory launch MQ --beta', 'open Martinique to its beta testers'],
-            ['rayon --help', 'every command; each one has --help with examples'],
-          ];
-          out.text();
-          out.text(out.c.bold('Try next:'));
-          for (const [cmd, why] of steps) out.text(`  ${out.c.cyan(`npx ${cmd}`)}\n      ${why}`);
-        }),
-      ),
-    ['rayon quickstart', 'DATABASE_URL=postgres://postgres@127.0.0.1:5432/test rayon quickstart'],
+      .description('set up a database (embedded unless DATABASE_URL is set), apply migrations, write a demo history, and open on the KPI dashboard')
+      .option('--no-demo', 'do not write the demo history (an empty programme)')
+      .option('--users <n>', 'demo users', String(FIRST_LOOK.users))
+      .option('--days <n>', 'demo days of history, ending yesterday', String(FIRST_LOOK.days))
+      .action(action(async (ctx, { opts }) => quickstart(ctx, opts as { demo?: boolean; users: string; days: string }))),
+    ['rayon quickstart', 'rayon quickstart --users 500 --days 30', 'DATABASE_URL=postgres://postgres@127.0.0.1:5432/test rayon quickstart'],
   );
+}
+
+async function quickstart(ctx: Ctx, opts: { demo?: boolean; users: string; days: string }): Promise<void> {
+  const users = parseIntStrict(String(opts.users), '--users', { min: 1, max: 1_000_000 });
+  const days = parseIntStrict(String(opts.days), '--days', { min: 1, max: 730 });
+  const { migrateLatest } = await import('../db/migrate.js');
+  const { countUsers } = await import('../core/users/index.js');
+  const demoCore = await import('../core/demo/index.js');
+  const kpi = await import('../core/kpi/index.js');
+  const out = ctx.out;
+  const started = Date.now();
+  const db = await ctx.db();
+  out.info(out.c.bold('Rayon points — quickstart'));
+  out.info(`Database: ${db.label}${db.kind === 'embedded' ? ' (embedded PostgreSQL; set DATABASE_URL to use a server)' : ''}`);
+  const applied = await migrateLatest(db);
+  out.success(applied.length ? `Applied ${applied.length} migration(s).` : 'Schema already up to date.');
+
+  const held = await countUsers(db.knex);
+  let demo: { showcase_user: string | null; written: boolean } = { showcase_user: null, written: false };
+  if (held === 0 && opts.demo !== false) {
+    out.info(`Writing a demo history: ${users} users over the ${days} days ending yesterday (seed ${FIRST_LOOK.seed}) …`);
+    const { progressBar } = await import('./demo/index.js');
+    const bar = await progressBar(ctx);
+    const r = await demoCore
+      .loadDemo(db.knex, { users, days, seed: FIRST_LOOK.seed, now: ctx.now(), actor: ctx.actor, onProgress: bar ? (d, t) => bar.update(d, t) : undefined })
+      .finally(() => bar?.stop());
+    out.success(`Demo written: ${r.users} users, ${r.rows.transactions} ledger rows, ${r.redemptions.fulfilled + r.redemptions.pending + r.redemptions.rejected} redemptions in ${(r.elapsed_ms / 1000).toFixed(1)} s.`);
+    demo = { showcase_user: r.showcase_user, written: true };
+  } else {
+    const last = await demoCore.lastDemo(db.knex);
+    out.info(
+      held === 0
+        ? 'No demo written (--no-demo): the dashboard below is an empty programme.'
+        : `The database already holds ${held} user(s): nothing written${last ? ` (demo of seed ${last.seed}, ${last.users} users × ${last.days} days)` : ''}. Here is its dashboard.`,
+    );
+    demo = { showcase_user: last?.showcase_user ?? null, written: false };
+  }
+
+  const report = await kpi.kpiReport(db.knex, { now: ctx.now() });
+  const html = path.join(path.dirname(ctx.config.dataDir), 'kpi-report.html');
+  const { writeOutputFile } = await import('../core/files/index.js');
+  const text = await kpi.renderKpiHtml(report);
+  const { dest } = await writeOutputFile(html, { option: 'the quickstart report', replace: true }, (s) => new Promise<void>((resolve, reject) => s.write(text, (e) => (e ? reject(e) : resolve()))));
+  if (ctx.config.json) {
+    out.data({ database: db.label, applied, demo_written: demo.written, showcase_user: demo.showcase_user, html_report: dest, report });
+    return;
+  }
+  out.text();
+  const { renderTable } = await import('./kpi/render-table.js');
+  renderTable(out, report);
+  out.info(`The same dashboard with its charts, one file to open in a browser or print: ${dest}`);
+
+  const who = demo.showcase_user;
+  const steps: Array<[string, string]> = [
+    ['rayon fraud scan --since 60d', 'the fraud rules over the demo: it planted a few patterns for them to find'],
+    ...(who ? ([[`rayon user show ${who}`, 'one user at a glance: a joker-bridged streak, an expiry, a refunded redemption'], [`rayon user explain ${who}`, 'the balance rebuilt from the ledger, lot by lot']] as Array<[string, string]>) : []),
+    ['rayon kpi report --format html --out dashboard.html', 'the dashboard as one self-contained page (also --format csv --excel, --json)'],
+    ['rayon kpi report --territory RE --json', 'one territory, every figure with its definition, target and manifest'],
+    ['rayon ledger verify', 'check every invariant of the ledger (exit 5 on a discrepancy)'],
+    ['rayon audit list --since 1h', 'who changed what'],
+    ['rayon scale show', 'the point scale (barème) in force'],
+    ['rayon --help', 'every command; each one has --help with examples'],
+  ];
+  out.text();
+  out.text(out.c.bold('Try next:'));
+  for (const [cmd, why] of steps) out.text(`  ${out.c.cyan(`npx ${cmd}`)}\n      ${why}`);
+  out.info(`Quickstart done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 }

@@ -46,7 +46,7 @@ function parseTerritories(text: string): string[] {
 }
 
 /** A bar on stderr when it is a terminal (and not under --json): users generated and written. */
-async function progressBar(ctx: Ctx): Promise<{ update(done: number, total: number): void; stop(): void } | null> {
+export async function progressBar(ctx: Ctx): Promise<{ update(done: number, total: number): void; stop(): void } | null> {
   if (!process.stderr.isTTY || ctx.config.json) return null;
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'demo [{bar}] {percentage}% | {value}/{total} users | {eta_formatted} left', clearOnComplete: true }, cliProgress.Presets.shades_classic);

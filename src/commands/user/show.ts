@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import { action, examples, type Ctx } from '../context.js';
 import type { UserProfile } from '../../core/support/index.js';
 
+/** Open lots listed on the screen (the soonest to expire). */
+const SCREEN_LOTS = 10;
+
 export function registerUserShow(user: Command): void {
   examples(
     user
@@ -42,11 +45,13 @@ function render(ctx: Ctx, p: UserProfile, local: (d: Date) => string): void {
     suspended: active ? c.red(`yes, since ${local(active.started_at)} by ${active.actor}: ${active.reason}`) : 'no',
   });
 
-  section(ctx, `Open lots (soonest expiry first${p.open_lots_total > p.open_lots.length ? `, ${p.open_lots.length} of ${p.open_lots_total}` : ''})`);
-  if (p.open_lots.length) {
+  // One screen: the lots due first; --json and `user explain` carry them all.
+  const shown = p.open_lots.slice(0, SCREEN_LOTS);
+  section(ctx, `Open lots (soonest expiry first${p.open_lots_total > shown.length ? `, ${shown.length} of ${p.open_lots_total}: the rest with --json or user explain` : ''})`);
+  if (shown.length) {
     out.table(
       ['lot', 'credited', 'expires (local)', 'amount', 'remaining', 'kind'],
-      p.open_lots.map((l) => [l.lot_id, local(l.credited_at), local(l.expires_at), l.amount, l.remaining, l.recredit ? 're-credit' : 'credit']),
+      shown.map((l) => [l.lot_id, local(l.credited_at), local(l.expires_at), l.amount, l.remaining, l.recredit ? 're-credit' : 'credit']),
     );
   } else out.text('none');
   const soon = p.expiring_soon;

@@ -9,3 +9,4 @@
  */
 export { DEMO_EXPIRY_DAYS, DEMO_LIMITS, loadDemo, type DemoOptions, type DemoResult } from './run.js';
 export { PATTERN_MIN_DAYS, PATTERN_MIN_USERS } from './patterns.js';
+export { lastDemo, type LastDemo } from './last.js';

@@ -165,7 +165,7 @@ export async function loadDemo(db: Knex, opts: DemoOptions): Promise<DemoResult>
     };
     await audit(trx, {
       actor: opts.actor, action: 'demo.load', target: null, at: opts.now,
-      details: { seed: opts.seed, users: opts.users, days: opts.days, territories: result.territories, scale_version: scaleVersion, rows: result.rows },
+      details: { seed: opts.seed, users: opts.users, days: opts.days, territories: result.territories, scale_version: scaleVersion, rows: result.rows, showcase_user: result.showcase_user, fraud_patterns: result.fraud_patterns },
     });
     if (isPostgres(trx)) await trx.raw('analyze users, points_transactions, points_lots, lot_allocations, reward_redemptions, refused_earns, http_request_stats');
     phases.finish = Date.now() - mark;

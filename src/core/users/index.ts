@@ -22,3 +22,4 @@ export {
 } from './users.js';
 export { normaliseTerritoryCode, type TerritoryState } from './territories.js';
 export { planUserImport } from './users.js';
+export { countUsers } from './users.js';

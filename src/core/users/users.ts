@@ -175,3 +175,9 @@ export async function planUserImport(db: Knex, file: { users: UserInput[] }): Pr
   const existing = Number(found?.n ?? 0);
   return { rows: file.users.length, existing, new: file.users.length - existing, dry_run: true };
 }
+
+/** How many users the programme holds (the quickstart and the demo ask before writing sample data). */
+export async function countUsers(db: Knex): Promise<number> {
+  const row = (await db('users').count({ n: '*' }).first()) as { n: number | string } | undefined;
+  return Number(row?.n ?? 0);
+}
