@@ -12,11 +12,12 @@ export class Output {
   private readonly style: TerminalStyle;
   constructor(
     readonly json: boolean,
+    /** Colour the text: decided by the caller (the flags, NO_COLOR, FORCE_COLOR, a terminal on stderr). */
     color: boolean,
     private readonly stdout: NodeJS.WritableStream = process.stdout,
     private readonly stderr: NodeJS.WritableStream = process.stderr,
   ) {
-    this.style = new TerminalStyle(Boolean(color && (process.stderr.isTTY || process.env.FORCE_COLOR)));
+    this.style = new TerminalStyle(color);
     this.c = this.style.c;
   }
 
