@@ -2,11 +2,11 @@ import { type Command, Option } from 'commander';
 import type { Config, GlobalFlags } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { RayonError, mapDbError } from '../core/errors.js';
-import { Output } from './output.js';
+import type { Output } from './output.js';
 
 // Start-up is a feature (STYLE 10): this module is loaded by every command definition, so it
-// imports only what `rayon --help` needs. The configuration layer, the database driver and the
-// prompts are loaded when a command runs.
+// imports only what `rayon --help` needs. The configuration layer, the output (chalk), the
+// database driver and the prompts are loaded when a command runs.
 
 /** What a command gets: resolved configuration, output, a lazily opened database, the clock. */
 export class Ctx {
@@ -67,6 +67,9 @@ export function action(fn: (ctx: Ctx, inv: Invocation) => Promise<number | void>
     const args = argv.slice(0, -2).filter((a): a is string => typeof a === 'string' || Array.isArray(a)).flat() as string[];
     const globals = command.optsWithGlobals() as GlobalFlags;
     const { resolveConfig, outputPrefs } = await import('../config.js');
+    const { Output } = await import('./output.js');
+    /** Colours on stderr only when it is a terminal, or when FORCE_COLOR asks for them anyway. */
+    const outputFor = (p: Pick<Config, 'json' | 'color' | 'forceColor'>) => new Output(p.json, p.color && (Boolean(process.stderr.isTTY) || p.forceColor));
     // Until the whole configuration resolves, print as its output part asks (it cannot fail).
     let prefs = outputPrefs(globals);
     let ctx: Ctx | undefined;
@@ -84,11 +87,6 @@ export function action(fn: (ctx: Ctx, inv: Invocation) => Promise<number | void>
       await ctx?.close();
     }
   };
-}
-
-/** Colours on stderr only when it is a terminal, or when FORCE_COLOR asks for them anyway. */
-function outputFor(p: Pick<Config, 'json' | 'color' | 'forceColor'>): Output {
-  return new Output(p.json, p.color && (Boolean(process.stderr.isTTY) || p.forceColor));
 }
 
 export function reportError(out: Output, raw: unknown, debug: boolean): number {
