@@ -3,8 +3,8 @@ import { Option } from 'commander';
 import { action, examples } from '../context.js';
 import { RayonError, type FieldError } from '../../core/errors.js';
 // The tokens door is light (node:crypto and the error table; the start-up test keeps it so): the
-// roles are the choices of --role, so they are read when the command is defined.
-import { TOKEN_ROLES, type TokenRole } from '../../core/tokens/index.js';
+// roles are the choices of --role, so the door is imported when the command is defined.
+import { parseTtl, TOKEN_ROLES, type TokenRole } from '../../core/tokens/index.js';
 
 /** `rayon token issue`: mint an HS256 token with RAYON_JWT_SECRET, for operators and tests. */
 export function registerTokenIssue(token: Command): void {
@@ -17,7 +17,6 @@ export function registerTokenIssue(token: Command): void {
       .description('print a signed token (stdout) with a random jti for the HTTP mode; expiry uses the real clock, not --now')
       .action(
         action(async (ctx, { args, opts }) => {
-          const { parseTtl } = await import('../../core/tokens/index.js');
           const { USER_ID_RE } = await import('../../core/users/index.js');
           const { resolveAuthConfig } = await import('../../http/config.js');
           const { issueToken } = await import('../../http/auth.js');

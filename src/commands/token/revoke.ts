@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { action, examples } from '../context.js';
 import { RayonError } from '../../core/errors.js';
 // The tokens door is light (node:crypto and the error table; the start-up test keeps it so): its
-// default revocation span is part of the help text, so it is read when the command is defined.
-import { DEFAULT_REVOCATION_S, formatDuration } from '../../core/tokens/index.js';
+// default revocation span is part of the help text, so the door is imported when the command is defined.
+import { DEFAULT_REVOCATION_S, formatDuration, revokeToken } from '../../core/tokens/index.js';
 
 /** `rayon token revoke JTI --reason R`: running servers refuse that token within a minute. */
 export function registerTokenRevoke(token: Command): void {
@@ -16,7 +16,6 @@ export function registerTokenRevoke(token: Command): void {
       .description('revoke one token: running servers refuse it within a minute (audited); revoking it again changes nothing')
       .action(
         action(async (ctx, { args, opts }) => {
-          const { revokeToken } = await import('../../core/tokens/index.js');
           const { parseInstant } = await import('../../core/time.js');
           let expiresAt: Date | undefined;
           if (opts.expiresAt !== undefined) {
