@@ -5,7 +5,8 @@ import { parseInstant } from './core/time.js';
 
 /**
  * Configuration, resolved once: defaults < environment < flags. All problems are reported
- * together; nothing below this layer reads process.env.
+ * together; nothing below this layer reads process.env. The HTTP mode's and token signing's
+ * settings are the layer's other half, src/config/serve.ts, loaded only by the commands that use them.
  */
 export interface Config {
   databaseUrl?: string;
@@ -21,6 +22,8 @@ export interface Config {
   interactive: boolean;
   /** FORCE_COLOR: colours even when stderr is not a terminal (unless --no-color / NO_COLOR). */
   forceColor: boolean;
+  /** RAYON_REPORT_DATABASE_URL: where `kpi report` reads (a replica); absent means the main database. */
+  reportDatabaseUrl?: string;
 }
 
 export interface GlobalFlags {
@@ -46,6 +49,10 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv = proce
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     errors.push({ where: flags.databaseUrl ? '--database-url' : 'DATABASE_URL', message: 'must be a postgres:// or postgresql:// URL' });
   }
+  const reportDatabaseUrl = env.RAYON_REPORT_DATABASE_URL || undefined;
+  if (reportDatabaseUrl && !/^postgres(ql)?:\/\//.test(reportDatabaseUrl)) {
+    errors.push({ where: 'RAYON_REPORT_DATABASE_URL', message: 'must be a postgres:// or postgresql:// URL' });
+  }
   const actor = flags.actor ?? env.RAYON_ACTOR ?? safeUserName();
   if (!actor || actor.length > 100) errors.push({ where: '--actor', message: 'must be 1-100 characters' });
   if (errors.length) {
@@ -59,6 +66,7 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv = proce
     fixedNow,
     ...outputPrefs(flags, env),
     interactive: stdinIsTty,
+    reportDatabaseUrl,
   };
 }
 

@@ -14,6 +14,7 @@ import { registerRedemption } from './redemption/index.js';
 import { registerScale } from './scale/index.js';
 import { registerDb } from './db/index.js';
 import { registerFraud } from './fraud/index.js';
+import { registerKpi } from './kpi/index.js';
 
 /** Every command group, in the order `rayon --help` lists them. */
 export function registerAll(program: Command): void {
@@ -32,4 +33,5 @@ export function registerAll(program: Command): void {
   registerScale(program);
   registerDb(program);
   registerFraud(program);
+  registerKpi(program);
 }

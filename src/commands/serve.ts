@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples } from './context.js';
-import { openDb } from '../db/connect.js';
-import { resolveServeConfig } from '../http/config.js';
-import { createServer } from '../http/server.js';
 
 /**
  * `rayon serve`: the HTTP mode. Runs until SIGTERM or SIGINT, then stops accepting, lets
@@ -26,7 +23,10 @@ export function registerServe(program: Command): void {
       )
       .action(
         action(async (ctx, { opts }) => {
-          const cfg = resolveServeConfig({ host: opts.host, port: opts.port }, process.env);
+          const { resolveServeConfig } = await import('../config/serve.js');
+          const cfg = resolveServeConfig({ host: opts.host, port: opts.port });
+          const { openDb } = await import('../db/connect.js');
+          const { createServer } = await import('../http/server.js');
           const db = await openDb({
             databaseUrl: ctx.config.databaseUrl,
             dataDir: ctx.config.dataDir,

@@ -17,6 +17,11 @@ export function isPostgres(db: Knex): boolean {
   return (db.client as { config?: { client?: unknown } }).config?.client === 'pg';
 }
 
+/** One round trip to the database and back (what the HTTP mode's health probe asks). */
+export async function ping(db: Knex): Promise<void> {
+  await db.raw('select 1');
+}
+
 /** The root handle of a PostgreSQL pool: a statement may take a pooled connection of its own. */
 export function isPostgresPool(db: Knex): boolean {
   return !isTransaction(db) && isPostgres(db);

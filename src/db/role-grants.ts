@@ -8,7 +8,9 @@ import type { Knex } from 'knex';
  * reverts, the expiry run, users pushed by the accounts system, request statistics) — and the
  * triggers they fire, which run with the role's privileges (a reward selling out flips its
  * catalog offers' `sold_out`). Catalog and partner imports, scale changes, territory launches
- * and migrations are the owner's.
+ * and migrations are the owner's. The scheduled fraud scan opens and refreshes review cases, and
+ * suspensions (with their void and restore) run on the same grants, so an on-call operator holding
+ * the app role can act on a case within the hour; fraud rule settings stay the owner's.
  */
 export const APP_WRITES: Record<string, { insert?: boolean; update?: readonly string[] }> = {
   // Insert-only: the ledger, its allocations and keys, the audit log, the records of corrections.
@@ -29,6 +31,9 @@ export const APP_WRITES: Record<string, { insert?: boolean; update?: readonly st
   catalog_offers: { update: ['sold_out'] },
   request_idempotency: { insert: true, update: ['fingerprint', 'created_at', 'expires_at', 'status_code', 'response'] },
   http_request_stats: { insert: true, update: ['requests', 'duration_us_sum', 'bucket_counts'] },
+  // The fraud scan's cases (and dismissals, and a suspension marking them actioned); suspensions.
+  fraud_cases: { insert: true, update: ['status', 'score', 'evidence', 'figures', 'evidence_until', 'last_seen', 'dismissed_at', 'dismissed_by', 'dismiss_reason', 'actioned_at'] },
+  suspensions: { insert: true, update: ['lifted_at', 'lifted_by', 'lift_reason', 'void_transaction_id', 'restore_transaction_id'] },
 };
 
 export interface Grant {

@@ -2,7 +2,7 @@ import { SignJWT, createLocalJWKSet, errors as joseErrors, importSPKI, jwtVerify
 import { RayonError } from '../core/errors.js';
 import { checkTtl, newJti, TOKEN_ROLES } from '../core/tokens/index.js';
 import { USER_ID_RE } from '../core/users/index.js';
-import type { AuthConfig } from './config.js';
+import type { AuthConfig } from '../config/serve.js';
 import type { RevocationCheck } from './revocations.js';
 
 export type Role = 'user' | 'service' | 'admin';

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { ServerLimits } from './config.js';
+import type { ServerLimits } from '../config/serve.js';
 
 /** The server's limits, with what tests may shorten (the headers timeout). */
 export interface SocketLimits extends ServerLimits {

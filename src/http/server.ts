@@ -6,7 +6,7 @@ import { CatalogTotals } from '../core/catalog/index.js';
 import { activeRevokedJtis } from '../core/tokens/index.js';
 import { bearerToken, makeVerifier } from './auth.js';
 import type { AppCtx } from './route.js';
-import type { AuthConfig } from './config.js';
+import type { AuthConfig } from '../config/serve.js';
 import { Metrics } from './metrics.js';
 import { MemoryStore, RateLimiter, RedisStore, type RateLimitConfig } from './rate-limit.js';
 import { StatsRecorder } from './stats.js';
@@ -19,6 +19,7 @@ import { installDeadline } from './deadline.js';
 import { HealthProbe } from './health.js';
 import { DEFAULT_LIMITS, applySocketLimits, type SocketLimits } from './limits.js';
 import { guardPool } from '../db/scope.js';
+import { ping } from '../db/handle.js';
 
 export interface ServerOptions {
   db: Db;
@@ -69,7 +70,7 @@ export async function createServer(opts: ServerOptions): Promise<RayonServer> {
   }
   const limiter = new RateLimiter(opts.rateLimits, store);
   const limits: SocketLimits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const health = new HealthProbe(() => knex.raw('select 1'), {
+  const health = new HealthProbe(() => ping(knex), {
     intervalMs: HEALTH_PROBE_INTERVAL_MS,
     timeoutMs: Math.min(HEALTH_PROBE_TIMEOUT_MS, limits.requestTimeoutMs),
   });

@@ -2,7 +2,7 @@ import { issueToken, type Role } from '../../src/http/auth.js';
 import { createServer, type RayonServer } from '../../src/http/server.js';
 import { parseRateLimits, type RateLimitConfig } from '../../src/http/rate-limit.js';
 import type { Db } from '../../src/db/connect.js';
-import type { AuthConfig } from '../../src/http/config.js';
+import type { AuthConfig } from '../../src/config/serve.js';
 import type { SocketLimits } from '../../src/http/limits.js';
 
 export const SECRET = 'test-secret-for-rayon-http-mode-0123456789';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUser } from '../helpers/fixtures.js';
 import { AUTH, SECRET, call, makeRewards, startServer, token, type Running } from './helpers.js';
-import { resolveAuthConfig, resolveServeConfig } from '../../src/http/config.js';
+import { resolveAuthConfig, resolveServeConfig } from '../../src/config/serve.js';
 import type { FieldError } from '../../src/core/errors.js';
 import { issueToken } from '../../src/http/auth.js';
 

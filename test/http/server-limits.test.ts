@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Registry } from 'prom-client';
 import { createTestDb, describeMultiConnection, type TestDb } from '../helpers/db.js';
 import { call, startServer, type Running } from './helpers.js';
-import { resolveServeConfig } from '../../src/http/config.js';
+import { resolveServeConfig } from '../../src/config/serve.js';
 import type { Db } from '../../src/db/connect.js';
 import { SECRET } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUser } from '../helpers/fixtures.js';
 import { AUTH, SECRET, call, startServer, type Running } from './helpers.js';
 import { issueToken } from '../../src/http/auth.js';
-import { resolveAuthConfig, resolveServeConfig, type AuthConfig } from '../../src/http/config.js';
+import { resolveAuthConfig, resolveServeConfig, type AuthConfig } from '../../src/config/serve.js';
 import { createServer } from '../../src/http/server.js';
 import { parseRateLimits } from '../../src/http/rate-limit.js';
 import { revokeToken } from '../../src/core/tokens/index.js';

@@ -13,6 +13,7 @@ import { approveRedemption, redeem, rejectRedemption } from '../../src/core/rede
 import { expirePoints, readBalance, pointsHistory, verifyLedger } from '../../src/core/ledger/index.js';
 import { catalogPage } from '../../src/core/catalog/index.js';
 import { addRequestStats } from '../../src/core/ops/index.js';
+import { liftUser, scanFraud, suspendUser } from '../../src/core/fraud/index.js';
 
 /**
  * `rayon db roles` (SPEC "Security and safety" → Database roles): the main paths of `rayon serve`
@@ -146,6 +147,26 @@ describePostgresOnly('the app role of rayon db roles', 'roles need a PostgreSQL 
     expect(by.redeem).toMatchObject({ audited: 2, self: 3, missing: 0 }); // the services' are audited, the users' are their own record
     expect(by.expire).toMatchObject({ audited: 1, inline_expiry: 1, missing: 0 });
     expect(by.refund).toMatchObject({ audited: 1, missing: 0 });
+  });
+
+  it('runs the scheduled fraud scan (cases opened, then refreshed) and a suspension with void, lifted with restore', async () => {
+    // One operator credits 25,000 points in a day: operator_adjustments opens a case, a rescan refreshes it.
+    await adjustPoints(k, { userId: 'ben', amount: 25_000, reason: 'promo' }, { now: NOW, actor: 'ops:mallory' });
+    const window = { since: new Date('2026-11-24T08:00:00Z'), until: NOW };
+    const first = await scanFraud(k, { window, rules: ['operator_adjustments'], actor: 'cron', now: NOW });
+    expect(first.findings.map((f) => [f.user_id, f.change])).toEqual([['operator:ops:mallory', 'opened']]);
+    const again = await scanFraud(k, { window, rules: ['operator_adjustments'], actor: 'cron', now: new Date(NOW.getTime() + 60_000) });
+    expect(again.findings.map((f) => [f.user_id, f.change])).toEqual([['operator:ops:mallory', 'refreshed']]);
+
+    const balance = (await readBalance(k, 'ben', NOW)).balance;
+    expect(balance).toBeGreaterThan(25_000);
+    const s = await suspendUser(k, { userId: 'ben', reason: 'promo abuse', actor: 'ops:zoe', voidPoints: true, now: NOW });
+    expect(s).toMatchObject({ noop: false, voided: { points: balance } });
+    expect((await readBalance(k, 'ben', NOW)).balance).toBe(0);
+    const l = await liftUser(k, { userId: 'ben', reason: 'cleared', actor: 'ops:zoe', restorePoints: true, now: NOW });
+    expect(l).toMatchObject({ noop: false, points_restored: balance, points_left_voided: 0 });
+    expect((await readBalance(k, 'ben', NOW)).balance).toBe(balance);
+    expect((await verifyLedger(k, { userId: 'ben' })).discrepancies).toEqual([]);
   });
 
   it('the database refuses the role any edit of the ledger, keys and audit log, trigger changes and DDL', async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDb, onPostgres, type TestDb } from '../helpers/db.js';
 import { openDb, type Db } from '../../src/db/connect.js';
 import { referenceKey, referenceKeySql } from '../../src/core/fraud/index.js';
+import { normaliseReference, normaliseReferenceSql } from '../../src/core/earning/index.js';
 
 /**
  * The shared_reference rule computes its key in SQL; `referenceKey` is the TypeScript twin. Both
@@ -28,9 +29,9 @@ afterAll(async () => {
   await t?.destroy();
 });
 
-async function sqlKeys(k: Knex, refs: string[]): Promise<string[]> {
+async function sqlKeys(k: Knex, refs: string[], sql: (column: string) => string = referenceKeySql): Promise<string[]> {
   const { rows } = await k.raw(
-    `select ${referenceKeySql('x.ref')} as key from jsonb_array_elements_text(?::jsonb) with ordinality as x(ref, n) order by x.n`,
+    `select ${sql('x.ref')} as key from jsonb_array_elements_text(?::jsonb) with ordinality as x(ref, n) order by x.n`,
     [JSON.stringify(refs)],
   );
   return (rows as Array<{ key: string }>).map((r) => r.key);
@@ -56,7 +57,7 @@ const RANGES: Array<[number, number, number]> = [
   [0x1100, 0x1175, 1], // Hangul jamo (compose under NFKC)
   [0x1f600, 0x1f64f, 1], // emoji (outside the BMP)
 ];
-const INVISIBLES = [0x200b, 0x200c, 0x200d, 0x2060, 0xfeff, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x061c];
+const INVISIBLES = [0xad, 0x200b, 0x200c, 0x200d, 0x2060, 0xfeff, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x061c];
 
 const codePoint = fc.oneof(
   ...RANGES.map(([lo, hi, weight]) => ({ arbitrary: fc.integer({ min: lo, max: hi }), weight })),
@@ -76,6 +77,7 @@ const EXAMPLES: Array<[string, string]> = [
   ['ΣΟΦΙΑ', 'σοφια'], // one code point at a time: no final sigma
   ['ﬁＸ①', 'fix1'],
   ['TX-9001', 'tx-9001'],
+  ['Ca\u00ADfé-42', 'café-42'], // soft hyphen, removed by the earning normaliser
 ];
 
 describe('reference key: SQL and TypeScript agree', () => {
@@ -90,6 +92,9 @@ describe('reference key: SQL and TypeScript agree', () => {
       await fc.assert(
         fc.asyncProperty(fc.array(reference, { minLength: 1, maxLength: 40 }), async (refs) => {
           expect(await sqlKeys(k, refs)).toEqual(refs.map(referenceKey));
+          // The key is built on the earning normaliser, in both languages.
+          expect(await sqlKeys(k, refs, normaliseReferenceSql)).toEqual(refs.map(normaliseReference));
+          expect(refs.map((r) => referenceKey(normaliseReference(r)))).toEqual(refs.map(referenceKey));
         }),
         { numRuns: 150 },
       );

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { action, examples } from '../context.js';
-import { exportCatalog } from '../../core/catalog/index.js';
 import { FORCE_DESCRIPTION, outputTarget } from '../output-file.js';
 
 export function registerCatalogExport(catalog: Command): void {
@@ -16,6 +15,7 @@ export function registerCatalogExport(catalog: Command): void {
       .action(
         action(async (ctx, { args, opts }) => {
           const target = await outputTarget(ctx, args[0], { option: 'FILE', force: opts.force });
+          const { exportCatalog } = await import('../../core/catalog/index.js');
           const db = await ctx.db();
           const res = await exportCatalog(db.knex, target.file, { delimiter: opts.delimiter, bom: Boolean(opts.bom), replace: target.replace, option: target.option });
           if (ctx.config.json) ctx.out.data(res);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, dryRunOption, examples } from '../context.js';
-import { importCatalog, type CatalogImportResult } from '../../core/catalog/index.js';
+import type { CatalogImportResult } from '../../core/catalog/index.js';
 import type { Output } from '../output.js';
 import { fileProgress } from '../progress.js';
 import { FORCE_DESCRIPTION, outputTarget } from '../output-file.js';
@@ -18,6 +18,7 @@ export function registerCatalogImport(catalog: Command): void {
       .action(
         action(async (ctx, { args, opts }) => {
           const rejects = opts.rejectFile ? await outputTarget(ctx, opts.rejectFile, { option: '--reject-file', inputs: [args[0]], force: opts.force }) : undefined;
+          const { importCatalog } = await import('../../core/catalog/index.js');
           const db = await ctx.db();
           if (!opts.dryRun) await ctx.confirm(`Import ${args[0]} into the catalog on ${db.label}${opts.replace ? ', deactivating rewards absent from it' : ''}?`);
           const progress = fileProgress(process.stderr, 'importing');

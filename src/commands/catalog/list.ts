@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { listCatalog } from '../../core/catalog/index.js';
 
 export function registerCatalogList(catalog: Command): void {
   examples(
@@ -16,6 +15,7 @@ export function registerCatalogList(catalog: Command): void {
       .option('--limit <n>', 'rows per page (at most 1000)', '100')
       .action(
         action(async (ctx, { opts }) => {
+          const { listCatalog } = await import('../../core/catalog/index.js');
           const db = await ctx.db();
           const res = await listCatalog(db.knex, {
             territory: opts.territory,

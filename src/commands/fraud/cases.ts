@@ -1,18 +1,23 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { CASE_STATUSES, listCases } from '../../core/fraud/index.js';
+import type { CaseStatus } from '../../core/fraud/index.js';
 
 export function registerFraudCases(fraud: Command): void {
   examples(
     fraud
       .command('cases')
-      .addOption(new Option('--status <status>', 'only this status').choices([...CASE_STATUSES]))
+      .option('--status <status>', 'only this status: open, dismissed or actioned')
       .option('--user <id>', 'only this user (or operator:<actor>)')
       .option('--limit <n>', 'rows (1-10000)', '1000')
       .description('the review queue: one case per user and rule, most recently seen first')
       .action(
         action(async (ctx, { opts }) => {
-          const rows = await listCases((await ctx.db()).knex, { status: opts.status, userId: opts.user, limit: parseIntStrict(opts.limit, '--limit', { min: 1, max: 10_000 }) });
+          const { CASE_STATUSES, listCases } = await import('../../core/fraud/index.js');
+          const { RayonError } = await import('../../core/errors.js');
+          if (opts.status !== undefined && !CASE_STATUSES.includes(opts.status)) {
+            throw new RayonError('VALIDATION_ERROR', `--status ${JSON.stringify(opts.status)} is not one of ${CASE_STATUSES.join(', ')}`);
+          }
+          const rows = await listCases((await ctx.db()).knex, { status: opts.status as CaseStatus | undefined, userId: opts.user, limit: parseIntStrict(opts.limit, '--limit', { min: 1, max: 10_000 }) });
           if (ctx.config.json) return ctx.out.data(rows);
           ctx.out.table(
             ['case', 'user', 'rule', 'status', 'score', 'first seen', 'last seen', 'evidence', 'dismissed'],

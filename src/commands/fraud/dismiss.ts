@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { dismissCase } from '../../core/fraud/index.js';
 
 export function registerFraudDismiss(fraud: Command): void {
   examples(
@@ -12,6 +11,7 @@ export function registerFraudDismiss(fraud: Command): void {
       .action(
         action(async (ctx, { args, opts }) => {
           const id = parseIntStrict(args[0], 'case id', { min: 1 });
+          const { dismissCase } = await import('../../core/fraud/index.js');
           const r = await dismissCase((await ctx.db()).knex, id, { reason: opts.reason, actor: ctx.actor, now: ctx.now() });
           if (ctx.config.json) return ctx.out.data({ ...r.case, changed: r.changed });
           if (r.changed) ctx.out.success(`Case ${id} (${r.case.user_id}, ${r.case.rule}) dismissed.`);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { parseAssignment, setRuleParam } from '../../core/fraud/index.js';
 
 export function registerFraudRulesSet(rules: Command): void {
   examples(
@@ -11,6 +10,7 @@ export function registerFraudRulesSet(rules: Command): void {
       .description('change one rule parameter (audited: old and new values); back-test it first with `fraud scan --set`')
       .action(
         action(async (ctx, { args, opts }) => {
+          const { parseAssignment, setRuleParam } = await import('../../core/fraud/index.js');
           const a = parseAssignment(args[0], 'RULE.PARAM=V');
           const r = await setRuleParam((await ctx.db()).knex, a, { reason: opts.reason, actor: ctx.actor, now: ctx.now() });
           if (ctx.config.json) return ctx.out.data(r);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { showRules } from '../../core/fraud/index.js';
 
 export function registerFraudRulesShow(rules: Command): void {
   examples(
@@ -9,6 +8,7 @@ export function registerFraudRulesShow(rules: Command): void {
       .description('each rule\'s parameters: value, default, what it means')
       .action(
         action(async (ctx) => {
+          const { showRules } = await import('../../core/fraud/index.js');
           const rows = await showRules((await ctx.db()).knex);
           if (ctx.config.json) return ctx.out.data(rows);
           ctx.out.table(

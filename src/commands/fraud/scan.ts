@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples, type Ctx } from '../context.js';
-import { backtestFraud, parseAssignment, parseRuleName, scanFraud, scanWindow, type BacktestResult, type ScanResult } from '../../core/fraud/index.js';
+import type { BacktestResult, ScanResult } from '../../core/fraud/index.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -15,6 +15,7 @@ export function registerFraudScan(fraud: Command): void {
       .description('run the fraud rules over the window and open or refresh review cases; with --set, a back-test that writes nothing')
       .action(
         action(async (ctx, { opts }) => {
+          const { backtestFraud, parseAssignment, parseRuleName, scanFraud, scanWindow } = await import('../../core/fraud/index.js');
           const now = ctx.now();
           const window = scanWindow(opts.since, now);
           const rules = opts.rule ? [parseRuleName(opts.rule)] : undefined;

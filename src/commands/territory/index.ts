@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { listTerritories, setTerritoryState } from '../../core/users/index.js';
 
 export function registerTerritory(program: Command): void {
   const territory = program.command('territory').description('list territories; launch (open or beta) and close them');
@@ -11,6 +10,7 @@ export function registerTerritory(program: Command): void {
       .description('territories with their time zone, state, local date and user count')
       .action(
         action(async (ctx) => {
+          const { listTerritories } = await import('../../core/users/index.js');
           const rows = await listTerritories((await ctx.db()).knex, ctx.now());
           if (ctx.config.json) return ctx.out.data(rows);
           ctx.out.table(
@@ -30,7 +30,8 @@ export function registerTerritory(program: Command): void {
       .description('open a territory (or put it in closed beta)')
       .action(
         action(async (ctx, { args, opts }) => {
-          const code = args[0].toUpperCase();
+          const { normaliseTerritoryCode, setTerritoryState } = await import('../../core/users/index.js');
+          const code = normaliseTerritoryCode(args[0]);
           const state = opts.beta ? 'beta' : 'open';
           const changed = await setTerritoryState((await ctx.db()).knex, code, state, { actor: ctx.actor, now: ctx.now() });
           if (ctx.config.json) ctx.out.data({ code, state, changed });
@@ -48,7 +49,8 @@ export function registerTerritory(program: Command): void {
       .description('close a territory: its users can still read, not collect, earn or redeem')
       .action(
         action(async (ctx, { args }) => {
-          const code = args[0].toUpperCase();
+          const { normaliseTerritoryCode, setTerritoryState } = await import('../../core/users/index.js');
+          const code = normaliseTerritoryCode(args[0]);
           const changed = await setTerritoryState((await ctx.db()).knex, code, 'closed', { actor: ctx.actor, now: ctx.now() });
           if (ctx.config.json) ctx.out.data({ code, state: 'closed', changed });
           if (changed) ctx.out.success(`${code} is now closed.`);

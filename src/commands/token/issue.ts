@@ -18,7 +18,7 @@ export function registerTokenIssue(token: Command): void {
       .action(
         action(async (ctx, { args, opts }) => {
           const { USER_ID_RE } = await import('../../core/users/index.js');
-          const { resolveAuthConfig } = await import('../../http/config.js');
+          const { resolveAuthConfig } = await import('../../config/serve.js');
           const { issueToken } = await import('../../http/auth.js');
           const errors: FieldError[] = [];
           const auth = resolveAuthConfig(process.env, errors, 'sign');

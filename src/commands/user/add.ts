@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { addUser } from '../../core/users/index.js';
 
 export function registerUserAdd(user: Command): void {
   examples(
@@ -14,9 +13,11 @@ export function registerUserAdd(user: Command): void {
       .description('create or update one user (upsert by id)')
       .action(
         action(async (ctx, { opts }) => {
-          const db = (await ctx.db()).knex;
-          const r = await db.transaction((trx) =>
-            addUser(trx, { id: opts.id, email: opts.email, name: opts.name, territory: String(opts.territory).toUpperCase(), beta: opts.beta ? true : undefined }, { now: ctx.now(), actor: ctx.actor }),
+          const { addUser } = await import('../../core/users/index.js');
+          const r = await addUser(
+            (await ctx.db()).knex,
+            { id: opts.id, email: opts.email, name: opts.name, territory: String(opts.territory), beta: opts.beta ? true : undefined },
+            { now: ctx.now(), actor: ctx.actor },
           );
           if (ctx.config.json) ctx.out.data({ id: opts.id, ...r });
           if (r.inserted) ctx.out.success(`User ${opts.id} added.`);

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { setBeta } from '../../core/users/index.js';
-import { RayonError } from '../../core/errors.js';
 
 export function registerUserBeta(user: Command): void {
   examples(
@@ -13,9 +11,12 @@ export function registerUserBeta(user: Command): void {
       .action(
         action(async (ctx, { args }) => {
           const [id, flag] = args;
-          if (flag !== 'on' && flag !== 'off') throw new RayonError('VALIDATION_ERROR', `expected on or off, got ${JSON.stringify(flag)}`);
-          const db = (await ctx.db()).knex;
-          const changed = await db.transaction((trx) => setBeta(trx, id, flag === 'on', { now: ctx.now(), actor: ctx.actor }));
+          if (flag !== 'on' && flag !== 'off') {
+            const { RayonError } = await import('../../core/errors.js');
+            throw new RayonError('VALIDATION_ERROR', `expected on or off, got ${JSON.stringify(flag)}`);
+          }
+          const { setBeta } = await import('../../core/users/index.js');
+          const changed = await setBeta((await ctx.db()).knex, id, flag === 'on', { now: ctx.now(), actor: ctx.actor });
           if (ctx.config.json) ctx.out.data({ id, beta: flag === 'on', changed });
           if (changed) ctx.out.success(`User ${id}: beta ${flag}.`);
           else ctx.out.info(`User ${id} already has beta ${flag}: nothing to do.`);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { importUsers, territoryCodes, parseUsersCsv } from '../../core/users/index.js';
 import { readInputFile } from '../files.js';
 
 export function registerUserImport(user: Command): void {
@@ -12,12 +11,12 @@ export function registerUserImport(user: Command): void {
       .description('create or update users from the accounts system (upsert by id; one transaction)')
       .action(
         action(async (ctx, { args, opts }) => {
+          const { importUsers, parseUsersCsv, planUserImport, territoryCodes } = await import('../../core/users/index.js');
           const buf = readInputFile(args[0]);
           const db = (await ctx.db()).knex;
           const file = parseUsersCsv(buf, args[0], await territoryCodes(db));
           if (opts.dryRun) {
-            const existing = await db('users').whereIn('id', file.users.map((u) => u.id)).count({ n: '*' }).first();
-            const plan = { rows: file.users.length, existing: Number(existing?.n ?? 0), new: file.users.length - Number(existing?.n ?? 0), dry_run: true };
+            const plan = await planUserImport(db, file);
             if (ctx.config.json) ctx.out.data(plan);
             else ctx.out.info(`Dry run: ${plan.rows} valid row(s): ${plan.new} new, ${plan.existing} existing (updated where they differ). Nothing written.`);
             return;

@@ -6,3 +6,4 @@
  * files import each other directly.
  */
 export { audit, auditable, listAudit } from './log.js';
+export { actsOnOwnAccount, actsOnOwnAccountSql } from './log.js';

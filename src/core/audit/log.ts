@@ -39,11 +39,29 @@ export async function listAudit(db: Knex, f: AuditFilter = {}) {
   return rows.map((r) => ({ ...r, details: typeof r.details === 'string' ? JSON.parse(r.details) : r.details }));
 }
 
+/** The prefix of the actor of a user acting through their own user token (`user:<id>`). */
+const SELF_PREFIX = 'user:';
+
+/** `actor` is the user `userId` acting on their own account. */
+export function actsOnOwnAccount(actor: string | null | undefined, userId: string): boolean {
+  return actor === `${SELF_PREFIX}${userId}`;
+}
+
+/**
+ * `actsOnOwnAccount` in SQL, for `ledger verify` (src/core/ledger/verify-audit.ts): a boolean
+ * expression over the trusted column expressions `actor` and `user`; null when `actor` is null.
+ * Pinned to the TypeScript rule by test/integration/rule-twins.test.ts.
+ */
+export function actsOnOwnAccountSql(actor: string, user: string): string {
+  return `(${actor} = ('${SELF_PREFIX}' || ${user}))`;
+}
+
 /**
  * SPEC "Audit": mutations by a service or admin token (or any named operator) write an audit
  * row; a user acting on their own account (`user:<that id>`) is recorded by the ledger row's
- * actor and idempotency key. `ledger verify` checks the same rule (src/core/ledger/verify-audit.ts).
+ * actor and idempotency key. The one decision, used by every writer (collection, earn, redeem)
+ * and, through `actsOnOwnAccountSql`, by `ledger verify`.
  */
 export function auditable(actor: string | undefined, userId: string): boolean {
-  return Boolean(actor) && actor !== `user:${userId}`;
+  return Boolean(actor) && !actsOnOwnAccount(actor, userId);
 }

@@ -24,3 +24,5 @@ export { importCatalog, type CatalogImportResult } from './import.js';
 export { importPartners, listPartners, validatePartnerRow } from './partners.js';
 export { catalogPage, catalogPageJson, CatalogTotals, exportCatalog, listCatalog } from './rewards.js';
 export { STAGE_COLUMNS } from './stage.js';
+export { availableNow, availableNowSql, offerAvailableSql, soldOut, unavailability, unitLeftSql, type OfferFacts, type Unavailability } from './available.js';
+export { catalogTerritory } from './rewards.js';

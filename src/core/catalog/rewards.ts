@@ -6,8 +6,10 @@ import { stringify } from 'csv-stringify';
 import { RayonError } from '../errors.js';
 import { assertPageDepth } from '../bounds.js';
 import { localDate } from '../time.js';
+import { availableNowSql, offerAvailableSql } from './available.js';
 import { CATALOG_COLUMNS, exportCells } from './csv.js';
 import { writeOutputFile } from '../files/index.js';
+import { getUser } from '../users/index.js';
 
 /**
  * Reading the catalog: the app's page of rewards available now in a territory, the ops list
@@ -101,9 +103,9 @@ export class CatalogTotals {
 // knows the value, the generic plan wins after the first five executions and is kept (the same
 // ordered index-only scan). Measured in bench:catalog-browse: PostgreSQL CPU per page ~950 ->
 // 390-420 µs.
+// Bindings: the territory, the local date, then the category if any.
 function offersWhere(category: boolean): string {
-  return `o.territory_code = ? ${category ? 'and o.category_code = ?' : ''}
-          and o.available_from <= ?::date and o.available_to >= ?::date and not o.sold_out`;
+  return `${offerAvailableSql('o', '?', '?::date')} ${category ? 'and o.category_code = ?' : ''}`;
 }
 
 function pageSql(category: boolean, withTotal: boolean): string {
@@ -118,6 +120,18 @@ function pageSql(category: boolean, withTotal: boolean): string {
   return `select ${items}, (select count(*)::int from catalog_offers o where ${offersWhere(category)}) as total`;
 }
 
+/**
+ * The territory of the app's catalog page: the one asked for (`territory_id`), else the viewer's
+ * own when the viewer is a user; a system (a service or admin token) must say which one.
+ */
+export async function catalogTerritory(db: Knex, requested: string | undefined, viewer: { role: string; userId: string }): Promise<string> {
+  if (requested) return requested;
+  if (viewer.role !== 'user') {
+    throw new RayonError('VALIDATION_ERROR', `territory_id is required with a ${viewer.role} token`, { details: [{ where: 'territory_id', message: 'required' }] });
+  }
+  return (await getUser(db, viewer.userId)).territory as string;
+}
+
 /** The app's catalog page with its items as JSON text in the API's shape (ids as strings). */
 export async function catalogPageJson(
   db: Knex,
@@ -126,7 +140,7 @@ export async function catalogPageJson(
 ): Promise<{ itemsJson: string; page: number; limit: number; total: number }> {
   checkPaging(q.page, q.limit);
   const day = localDate(q.now, await territoryZone(db, q.territory));
-  const filter = [q.territory, ...(q.category ? [q.category] : []), day, day];
+  const filter = [q.territory, day, ...(q.category ? [q.category] : [])];
   const key = `${q.territory}|${q.category ?? ''}|${day}`;
   const known = opts.totals?.get(key);
   const bindings = [...filter, q.limit, (q.page - 1) * q.limit, ...(known === undefined ? filter : [])];
@@ -196,11 +210,10 @@ export async function listCatalog(db: Knex, f: CatalogFilter): Promise<Page<Cata
   }
   if (f.available) {
     // Available now in a territory where it is offered, on that territory's local date.
-    conds.push(`r.active and (r.stock is null or r.units_taken < r.stock) and exists (
+    conds.push(`exists (
       select 1 from territories t
-       where (r.all_territories or t.code = any(r.territories))
-         ${f.territory ? 'and t.code = :territory' : ''}
-         and (cast(:now as timestamptz) at time zone t.timezone)::date between r.available_from and r.available_to)`);
+       where ${availableNowSql('r', 't.code', '(cast(:now as timestamptz) at time zone t.timezone)::date')}
+         ${f.territory ? 'and t.code = :territory' : ''})`);
   }
   const where = conds.join(' and ');
   const { rows } = await db.raw(

@@ -1,4 +1,5 @@
-import type { Account } from '../ledger/index.js';
+import { dueLotsSql, type Account } from '../ledger/index.js';
+import { scaleVersionAtSql } from '../scale/index.js';
 
 /**
  * The SQL of the daily collection (collect.ts runs it): one read of everything the rules need
@@ -41,11 +42,8 @@ function readSql(batch: boolean): string {
          exists (select 1 from suspensions s where s.user_id = u.id and s.lifted_at is null) as suspended,
          st.current_streak, st.max_streak, st.last_check_in, st.jokers_available,
          (${now} at time zone t.timezone)::date::text as sql_local_date,
-         (select v.version from scale_versions v
-           where v.effective_from <= (${now} at time zone t.timezone)::date
-           order by v.effective_from desc, v.version desc limit 1) as scale_version,
-         coalesce((select sum(l.remaining) from points_lots l
-                    where l.user_id = b.user_id and l.remaining > 0 and l.expires_at <= ${now}), 0)::int as due
+         ${scaleVersionAtSql(`(${now} at time zone t.timezone)::date`)} as scale_version,
+         ${dueLotsSql('b.user_id', now)} as due
     from ${batch ? 'unnest(?::text[], ?::timestamptz[]) as a(user_id, now) join points_balance b on b.user_id = a.user_id' : 'points_balance b'}
     join users u on u.id = b.user_id
     join territories t on t.code = u.territory_code
@@ -55,8 +53,8 @@ function readSql(batch: boolean): string {
 export const READ_STATE = readSql(false);
 export const READ_BATCH = readSql(true);
 
-// The scale version in force on a local date (same rule as `scaleAt`), on the hot path's connection.
-export const SCALE_AT = 'select version from scale_versions where effective_from <= ?::date order by effective_from desc, version desc limit 1';
+// The scale version in force on a local date (the rule of `versionInForce`), on the hot path's connection.
+export const SCALE_AT = `select x.version from (select ${scaleVersionAtSql('?::date')} as version) x where x.version is not null`;
 
 /** The values the write takes for one user, in this order (arrays of them for a batch). */
 export const WRITE_FIELDS = [

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { RayonError, notFound } from '../errors.js';
-import { assertActive, toAccount } from '../ledger/index.js';
+import { assertActive, shownBalance, toAccount } from '../ledger/index.js';
 import { cachedScaleVersion, raiseStatus } from '../scale/index.js';
 import { auditable } from '../audit/index.js';
 import { onConnection, type Query } from '../../db/fast-tx.js';
@@ -79,7 +79,7 @@ async function plan(db: Knex, q: Query, r: StateRow | undefined, userId: string,
     answer: (transactionId, balanceAfter) => ({
       transaction_id: transactionId,
       points_awarded: points,
-      balance: balanceAfter - r.due,
+      balance: shownBalance(balanceAfter, r.due),
       status,
       local_date: day,
       streak: { current: n.current, max: n.max, multiplier: m100 / 100, jokers_available: n.jokers, jokers_used: t.jokersUsed },

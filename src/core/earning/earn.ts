@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { RayonError, validationError } from '../errors.js';
-import { assertActive, credit, lockAccount, normaliseTx, type Account, type TxRow } from '../ledger/index.js';
-import { award, bonusOf, cachedScaleVersion, scaleAt } from '../scale/index.js';
+import { assertActive, credit, dueLotsSql, lockAccount, normaliseTx, shownBalance, type Account, type TxRow } from '../ledger/index.js';
+import { award, bonusOf, cachedScaleVersion, scaleAt, scaleVersionAtSql } from '../scale/index.js';
 import { ACTION_TYPE_RE, capExceeded } from './caps.js';
 import { normaliseReference, referenceIdProblem } from './reference.js';
 import { localDate } from '../time.js';
@@ -54,10 +54,8 @@ export async function earn(db: Knex, userId: string, actionType: string, rawRefe
                 where k.user_id = :user and k.key = :key) as replay,
               count(*) filter (where e.local_date = :day)::int as today,
               count(*)::int as ever,
-              coalesce((select sum(l.remaining) from points_lots l
-                         where l.user_id = :user and l.remaining > 0 and l.expires_at <= :now), 0)::int as due,
-              (select v.version from scale_versions v where v.effective_from <= :day
-                order by v.effective_from desc, v.version desc limit 1) as scale_version,
+              ${dueLotsSql(':user', ':now')} as due,
+              ${scaleVersionAtSql(':day')} as scale_version,
               exists (select 1 from suspensions s where s.user_id = :user and s.lifted_at is null) as suspended,
               (select t.state from users u join territories t on t.code = u.territory_code where u.id = :user) as territory_state
          from points_transactions e
@@ -68,7 +66,7 @@ export async function earn(db: Knex, userId: string, actionType: string, rawRefe
     const q = rows[0];
     if (q.replay) {
       const first = normaliseTx(typeof q.replay === 'string' ? JSON.parse(q.replay) : q.replay);
-      return { result: answer(first, account.balance - q.due, true, account.status) };
+      return { result: answer(first, shownBalance(account.balance, q.due), true, account.status) };
     }
     // Read again after the lock: the lock statement's snapshot predates the wait for the row, so
     // a suspension or an unlaunch committed meanwhile is only visible from here.
@@ -97,7 +95,7 @@ export async function earn(db: Knex, userId: string, actionType: string, rawRefe
         details: { transaction_id: r.transaction.id, action_type: actionType, reference_id: referenceId, points },
       });
     }
-    return { result: answer(r.transaction, r.balance - q.due, r.replay, r.status) };
+    return { result: answer(r.transaction, shownBalance(r.balance, q.due), r.replay, r.status) };
   });
   if ('refusal' in outcome) throw outcome.refusal;
   return outcome.result;

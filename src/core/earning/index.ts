@@ -20,3 +20,4 @@ export {
 } from './reference.js';
 export { formatEur, simulateScale, type SimulationRow } from './simulate.js';
 export { dailyAward, effectiveStreak, m100ForDay, NEW_STREAK, streakStatus, streakTransition, type StreakState } from './streak.js';
+export { normaliseReferenceSql } from './reference.js';

@@ -12,7 +12,8 @@ import { validationError } from '../errors.js';
  * hyphen (U+00AD, invisible unless a line breaks there), and the bidi controls (U+200E, U+200F,
  * U+202A–U+202E, U+2066–U+2069, U+061C).
  */
-export const INVISIBLE_CHARS = /[\u00ad\u200b-\u200d\u2060\ufeff\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/g;
+const INVISIBLE_CLASS = '\\u00AD\\u200B-\\u200D\\u2060\\uFEFF\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069\\u061C';
+export const INVISIBLE_CHARS = new RegExp(`[${INVISIBLE_CLASS}]`, 'g');
 
 /** C0 controls, DEL and C1 controls. */
 // eslint-disable-next-line no-control-regex
@@ -33,6 +34,17 @@ export function stripInvisible(text: string): string {
  */
 export function normaliseReference(text: string): string {
   return stripInvisible(stripInvisible(text).normalize('NFKC'));
+}
+
+/**
+ * `normaliseReference` in SQL, over a trusted column expression (never user input): the same
+ * steps, the character class written once for both (PostgreSQL's regular expressions read the
+ * same `\uXXXX` escapes). The fraud rules' reference key is built on it
+ * (src/core/fraud/reference-key.ts); test/integration/fraud-reference-key.test.ts pins the two.
+ */
+export function normaliseReferenceSql(column: string): string {
+  const strip = (x: string) => `regexp_replace(${x}, '[${INVISIBLE_CLASS}]', '', 'g')`;
+  return strip(`normalize(${strip(column)}, NFKC)`);
 }
 
 /**

@@ -10,3 +10,6 @@ export { scanFraud, backtestFraud, type ScanResult, type ScannedFinding, type Ba
 export { upsertCases, listCases, getCase, dismissCase, markCasesActioned, CASE_STATUSES, type CaseStatus, type FraudCase, type DismissResult, type CaseOutcome } from './cases.js';
 export { showRules, setRuleParam, type RuleSetting, type SetRuleResult } from './settings.js';
 export { referenceKey, referenceKeySql } from './reference-key.js';
+export { suspendUser, type SuspendInput, type SuspendResult, type LotPoints } from './suspend.js';
+export { liftUser, type LiftInput, type LiftResult } from './lift.js';
+export { listSuspensions, type Suspension } from './list.js';

@@ -1,3 +1,5 @@
+import { normaliseReference, normaliseReferenceSql } from '../earning/index.js';
+
 /**
  * The key under which the `shared_reference` rule compares `reference_id`s (SPEC "Fraud and
  * suspensions": NFKC, case folding, zero-width and bidi characters removed). The rule computes it
@@ -5,18 +7,14 @@
  * test pins one to the other.
  *
  * Steps, in this order:
- * 1. remove the zero-width and bidi characters (first: a zero-width space between a letter and
- *    its combining accent would otherwise keep NFKC from composing them);
- * 2. NFKC (`normalize(x, NFKC)` in PostgreSQL, `String.prototype.normalize` here);
- * 3. lower case, one code point at a time, by a fixed table: A–Z through `lower(x collate "C")`
+ * 1. the earning normaliser (src/core/earning/reference.ts: the zero-width and bidi characters
+ *    removed, NFKC, removed again), the rule that keys an earn, in TypeScript and in SQL
+ *    (`normaliseReferenceSql`): the fraud key never normalises its own way;
+ * 2. lower case, one code point at a time, by a fixed table: A–Z through `lower(x collate "C")`
  *    and the letters of the Latin, Greek and Cyrillic blocks through `translate`. Plain `lower()`
  *    follows the database's LC_CTYPE — ASCII only on a database created with the C locale, the C
  *    library's tables elsewhere — so the key would depend on how the database was created.
  */
-
-/** U+200B–U+200D, U+2060, U+FEFF (zero-width), U+200E, U+200F, U+202A–U+202E, U+2066–U+2069, U+061C (bidi). */
-const INVISIBLE_CLASS = '\\u200B-\\u200D\\u2060\\uFEFF\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069\\u061C';
-const INVISIBLE_RE = new RegExp(`[${INVISIBLE_CLASS}]`, 'gu');
 
 /** Blocks whose capitals the key folds: Latin-1, Latin Extended-A/B, Greek, Cyrillic (+ Supplement), Latin Extended Additional. */
 const FOLDED_BLOCKS: Array<[number, number]> = [
@@ -45,7 +43,7 @@ const FOLD = buildFoldTable();
 
 /** The TypeScript twin of `referenceKeySql`. */
 export function referenceKey(reference: string): string {
-  const nfkc = reference.replace(INVISIBLE_RE, '').normalize('NFKC');
+  const nfkc = normaliseReference(reference);
   let out = '';
   for (const ch of nfkc) {
     const c = ch.charCodeAt(0);
@@ -61,7 +59,7 @@ export function referenceKey(reference: string): string {
  * proportion to its table): an ASCII reference is its own NFKC and has nothing to remove.
  */
 export function referenceKeySql(column: string): string {
-  const nfkc = `normalize(regexp_replace(${column}, '[${INVISIBLE_CLASS}]', '', 'g'), NFKC)`;
+  const nfkc = normaliseReferenceSql(column);
   const lowered = `lower(${nfkc} collate "C")`;
   // The table holds letters only: no quote or backslash to escape in the literals.
   return `(case when octet_length(${column}) <> char_length(${column}) then translate(${lowered}, '${FOLD.from}', '${FOLD.to}') else lower(${column} collate "C") end)`;

@@ -8,10 +8,12 @@
  * own files import each other directly.
  */
 export { assertActive, lockAccount, toAccount, type Account } from './account.js';
-export { expiringSoon, readBalance } from './balance.js';
+export { EXPIRING_SOON_DAYS, expiringSoon, expiringSoonUntil, readBalance, type ExpiringPoints } from './balance.js';
+export { compareBalances, describeTransaction, explainBalance, type BalanceExplanation, type ExplainedTransaction } from './explain.js';
 export { expirePoints } from './expiry.js';
 export { allocateFifo, type OpenLot } from './fifo.js';
-export { pointsHistory } from './history.js';
+export { parseHistoryBound, pointsHistory, type HistoryBound, type HistoryItem } from './history.js';
 export { credit, debit, type DebitSpec } from './post.js';
 export { normaliseTx, type TxRow } from './transaction.js';
 export { verifyLedger } from './verify.js';
+export { dueLotsSql, duePoints, lotIsDue, shownBalance } from './balance.js';

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { actsOnOwnAccountSql } from '../audit/index.js';
 import { INLINE_EXPIRY_ACTOR } from './post.js';
 
 /**
@@ -63,7 +64,7 @@ export function classifiedLedgerSql(filter: string): string {
   ), classified as (
     select t.user_id, t.id as transaction_id, t.type, t.actor,
            case when au.id is not null then 'audited'
-                when t.type in ('daily', 'earn', 'redeem') and t.actor = 'user:' || t.user_id then 'self'
+                when t.type in ('daily', 'earn', 'redeem') and ${actsOnOwnAccountSql('t.actor', 't.user_id')} then 'self'
                 when t.type = 'expire' and t.actor = '${INLINE_EXPIRY_ACTOR}' then 'inline_expiry'
                 when t.type = 'expire' and t.actor is null then 'legacy_expiry'
                 else 'missing' end as audit

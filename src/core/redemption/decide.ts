@@ -18,17 +18,32 @@ async function decided(trx: Knex.Transaction, id: number, verb: string): Promise
   throw new RayonError('INVALID_STATE', `redemption ${id} is ${cur.status}: it cannot be ${verb}`);
 }
 
-/** pending → fulfilled, exactly once: the guarded update lets one of two racing operators win. */
-export async function approveRedemption(db: Knex, id: number, d: Decision) {
+/**
+ * pending → fulfilled, exactly once: the guarded update lets one of two racing operators win.
+ * A suspended user's pending redemptions are held (SPEC "Fraud and suspensions"): approving one
+ * is ACCOUNT_SUSPENDED unless `force`, which the audit row records. The suspension is read under
+ * the user's lock (lock order: user, then redemption), so a suspension committed first is seen.
+ */
+export async function approveRedemption(db: Knex, id: number, d: Decision & { force?: boolean }) {
   return db.transaction(async (trx) => {
+    const red = await trx('reward_redemptions').select('user_id').where({ id }).first();
+    if (!red) throw notFound('redemption', String(id));
+    const account = await lockAccount(trx, red.user_id);
+    if (account.suspended && !d.force) {
+      throw new RayonError('ACCOUNT_SUSPENDED', `user ${account.userId} is suspended: redemption ${id} is held (approve it anyway with --force)`);
+    }
     const { rows } = await trx.raw(
       `update reward_redemptions set status = 'fulfilled', decided_at = ?, decided_by = ?
         where id = ? and status = 'pending' returning user_id, id, reward_id, points_spent`,
       [d.now, d.actor, id],
     );
     if (rows.length === 0) await decided(trx, id, 'approved');
-    await audit(trx, { actor: d.actor, action: 'redemption.approve', target: `redemption:${id}`, at: d.now, details: { user_id: rows[0].user_id, reward_id: Number(rows[0].reward_id) } });
-    return { id, status: 'fulfilled' as const, user_id: rows[0].user_id as string };
+    const forced = account.suspended && Boolean(d.force);
+    await audit(trx, {
+      actor: d.actor, action: 'redemption.approve', target: `redemption:${id}`, at: d.now,
+      details: { user_id: rows[0].user_id, reward_id: Number(rows[0].reward_id), ...(forced ? { forced: true, user_suspended: true } : {}) },
+    });
+    return { id, status: 'fulfilled' as const, user_id: rows[0].user_id as string, forced };
   });
 }
 

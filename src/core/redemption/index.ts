@@ -8,3 +8,4 @@
 export { approveRedemption, rejectRedemption } from './decide.js';
 export { listRedemptions, userRedemptions } from './list.js';
 export { maskVoucherCode, redeem, redeemFingerprint, voucherCode } from './redeem.js';
+export { IDEMPOTENCY_KEY_MAX, idempotencyKeyProblem, parseIdempotencyKey } from './idempotency-key.js';

@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import { RayonError, mapDbError, notFound } from '../errors.js';
 import { audit, auditable } from '../audit/index.js';
 import { assertActive, debit, lockAccount } from '../ledger/index.js';
+import { unavailability, unitLeftSql } from '../catalog/index.js';
+import { parseIdempotencyKey } from './idempotency-key.js';
 import { localDate } from '../time.js';
 
 /**
@@ -48,11 +50,8 @@ export async function redeem(db: Knex, userId: string, rewardId: number, now: Da
   if (!Number.isSafeInteger(rewardId) || rewardId <= 0) {
     throw new RayonError('VALIDATION_ERROR', `reward_id must be a positive whole number, got ${JSON.stringify(rewardId)}`, { details: [{ where: 'reward_id', message: 'must be a positive whole number' }] });
   }
-  const key = opts.idempotencyKey;
+  const key = parseIdempotencyKey(opts.idempotencyKey);
   if (key === undefined) return db.transaction((trx) => redeemIn(trx, userId, rewardId, now, opts.actor));
-  if (key.length < 1 || key.length > 255) {
-    throw new RayonError('VALIDATION_ERROR', 'Idempotency-Key must be 1-255 characters', { details: [{ where: 'Idempotency-Key', message: 'must be 1-255 characters' }] });
-  }
   const fingerprint = opts.fingerprint ?? redeemFingerprint(userId, rewardId);
   const outcome = await db.transaction(async (trx) => {
     const previous = await claimKey(trx, userId, key, fingerprint, now);
@@ -119,22 +118,28 @@ async function storeAnswer(trx: Knex.Transaction, userId: string, key: string, s
 async function redeemIn(trx: Knex.Transaction, userId: string, rewardId: number, now: Date, actor?: string): Promise<RedeemResult> {
   const account = await lockAccount(trx, userId);
   assertActive(account);
-  const reward = await trx('rewards').select('id', 'sku', 'cost', 'active', 'all_territories', 'territories', 'available_from', 'available_to', 'fulfilment').where({ id: rewardId }).first();
+  const reward = await trx('rewards')
+    .select('id', 'sku', 'cost', 'active', 'all_territories', 'territories', 'available_from', 'available_to', 'stock', 'units_taken', 'fulfilment')
+    .where({ id: rewardId })
+    .first();
   if (!reward) throw notFound('reward', String(rewardId));
   const day = localDate(now, account.timezone);
-  const offered = reward.all_territories || (reward.territories as string[]).includes(account.territoryCode);
-  const why = !reward.active
-    ? 'is no longer offered'
-    : !offered
-      ? `is not offered in ${account.territoryCode}`
-      : day < reward.available_from || day > reward.available_to
-        ? `is available from ${reward.available_from} to ${reward.available_to} (today is ${day} in ${account.territoryCode})`
-        : null;
+  // "Available now" (src/core/catalog/available.ts). A unit left is decided by the guarded update
+  // below, under the reward's row lock: OUT_OF_STOCK, not REWARD_UNAVAILABLE.
+  const reason = unavailability(reward, account.territoryCode, day);
+  const why =
+    reason === 'inactive'
+      ? 'is no longer offered'
+      : reason === 'not_offered'
+        ? `is not offered in ${account.territoryCode}`
+        : reason === 'outside_window'
+          ? `is available from ${reward.available_from} to ${reward.available_to} (today is ${day} in ${account.territoryCode})`
+          : null;
   if (why) throw new RayonError('REWARD_UNAVAILABLE', `reward ${reward.sku} ${why}`);
 
   // The guarded update takes the reward's row lock (after the user's): the last unit goes once.
   const taken = await trx.raw(
-    'update rewards set units_taken = units_taken + 1 where id = ? and active and (stock is null or units_taken < stock) returning id',
+    `update rewards set units_taken = units_taken + 1 where id = ? and active and ${unitLeftSql('rewards')} returning id`,
     [rewardId],
   );
   if (taken.rows.length === 0) throw new RayonError('OUT_OF_STOCK', `reward ${reward.sku} has no unit left`);

@@ -72,15 +72,9 @@ export async function listScaleVersions(db: Knex): Promise<ScaleVersion[]> {
 
 /** The version in force on a local date: the latest whose effective date ≤ that date. */
 export async function scaleAt(db: Knex, localDate: string): Promise<ScaleVersion> {
-  const row = await db('scale_versions')
-    .where('effective_from', '<=', localDate)
-    .orderBy([
-      { column: 'effective_from', order: 'desc' },
-      { column: 'version', order: 'desc' },
-    ])
-    .first();
-  if (!row) throw new Error(`no scale version in force on ${localDate}`);
-  return normaliseVersion(row);
+  const { rows } = await db.raw(`select s.* from scale_versions s where s.version = ${scaleVersionAtSql('?::date')}`, [localDate]);
+  if (!rows[0]) throw new Error(`no scale version in force on ${localDate}`);
+  return normaliseVersion(rows[0]);
 }
 
 export function normaliseVersion(row: Record<string, unknown>): ScaleVersion {
@@ -106,7 +100,9 @@ export function raiseStatus(current: string, lifetimePoints: number, statuses: S
 
 /**
  * The version in force on a local date, among already loaded versions: the latest effective
- * date ≤ `localDate`, ties by the higher version number (same rule as `scaleAt`).
+ * date ≤ `localDate`, ties by the higher version number. The one rule for "the scale version in
+ * force at an event"; `scaleVersionAtSql` is its SQL twin, pinned to it by
+ * test/integration/rule-twins.test.ts.
  */
 export function versionInForce<V extends Pick<ScaleVersion, 'version' | 'effective_from'>>(versions: V[], localDate: string): V {
   let best: V | undefined;
@@ -116,6 +112,16 @@ export function versionInForce<V extends Pick<ScaleVersion, 'version' | 'effecti
   }
   if (!best) throw new Error(`no scale version in force on ${localDate}`);
   return best;
+}
+
+/**
+ * `versionInForce` in SQL, for statements that read the version with their other figures in one
+ * round trip (the daily collection, earning, `scaleAt`): a scalar sub-select giving the version
+ * number in force on `day` (a trusted SQL expression of type date, never user input), or null.
+ */
+export function scaleVersionAtSql(day: string): string {
+  return `(select v.version from scale_versions v where v.effective_from <= ${day}
+            order by v.effective_from desc, v.version desc limit 1)`;
 }
 
 /** The scale version with this number. */

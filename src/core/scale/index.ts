@@ -35,3 +35,4 @@ export {
   type ScaleChangePlan,
 } from './edit.js';
 export { assertValidScale, parseScaleJson, pointerToPath, SCALE_JSON_SCHEMA, scaleErrors } from './schema.js';
+export { scaleVersionAtSql } from './document.js';

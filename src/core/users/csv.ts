@@ -3,6 +3,7 @@ import path from 'node:path';
 import { RayonError, type FieldError } from '../errors.js';
 import { readCsvTable } from '../csv/index.js';
 import { validateUser, type UserInput } from './users.js';
+import { normaliseTerritoryCode } from './territories.js';
 import { parseInstant } from '../time.js';
 
 /** `rayon user import`: columns id,email,name,territory, optional created_at and beta. */
@@ -14,7 +15,7 @@ export function parseUsersCsv(buf: Buffer, fileName: string, territories: Set<st
   const emails = new Map<string, number>();
   for (const { line, values } of rows) {
     const before = errors.length;
-    for (const e of validateUser({ ...values, territory: values.territory?.toUpperCase() }, territories)) {
+    for (const e of validateUser({ ...values, territory: values.territory === undefined ? undefined : normaliseTerritoryCode(values.territory) }, territories)) {
       errors.push({ where: `line ${line}, column ${e.where}`, message: e.message });
     }
     let createdAt: Date | undefined;
@@ -34,7 +35,7 @@ export function parseUsersCsv(buf: Buffer, fileName: string, territories: Set<st
     if (email && emails.has(email)) errors.push({ where: `line ${line}, column email`, message: `duplicate email (case-insensitive), already on line ${emails.get(email)}` });
     else if (email) emails.set(email, line);
     if (errors.length === before) {
-      users.push({ id: values.id, email: values.email, name: values.name, territory: values.territory.toUpperCase(), created_at: createdAt, beta });
+      users.push({ id: values.id, email: values.email, name: values.name, territory: normaliseTerritoryCode(values.territory), created_at: createdAt, beta });
     }
   }
   if (errors.length) throw new RayonError('VALIDATION_ERROR', `${errors.length} problem(s) in ${path.basename(fileName)}; nothing was written`, { details: errors });

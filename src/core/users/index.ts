@@ -11,10 +11,14 @@ export {
   addUser,
   getUser,
   importUsers,
+  resolveUser,
   setBeta,
   territoryCodes,
   upsertUsers,
   USER_ID_RE,
   validateUser,
   type UserInput,
+  type UserRow,
 } from './users.js';
+export { normaliseTerritoryCode, type TerritoryState } from './territories.js';
+export { planUserImport } from './users.js';

@@ -5,6 +5,11 @@ import { localDate } from '../time.js';
 
 export type TerritoryState = 'closed' | 'beta' | 'open';
 
+/** A territory code as typed by a person (`re`, `Re`) in the form the database keys it by (`RE`). */
+export function normaliseTerritoryCode(code: string): string {
+  return code.toUpperCase();
+}
+
 export async function listTerritories(db: Knex, now: Date) {
   const rows: Array<{ code: string; name: string; timezone: string; state: TerritoryState; state_changed_at: Date; users: number }> = await db('territories as t')
     .select('t.code', 't.name', 't.timezone', 't.state', 't.state_changed_at', db.raw('(select count(*)::int from users u where u.territory_code = t.code) as users'))
@@ -13,7 +18,8 @@ export async function listTerritories(db: Knex, now: Date) {
 }
 
 /** Open, beta or close a territory. Returns false when it already was in that state. */
-export async function setTerritoryState(db: Knex, code: string, state: TerritoryState, opts: { actor: string; now: Date }): Promise<boolean> {
+export async function setTerritoryState(db: Knex, rawCode: string, state: TerritoryState, opts: { actor: string; now: Date }): Promise<boolean> {
+  const code = normaliseTerritoryCode(rawCode);
   return db.transaction(async (trx) => {
     // NO KEY UPDATE still serialises state changes, without blocking the foreign-key checks
     // (KEY SHARE) of every ledger row written for a user of this territory meanwhile.

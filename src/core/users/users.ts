@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { RayonError, notFound, type FieldError } from '../errors.js';
 import { audit } from '../audit/index.js';
+import { normaliseTerritoryCode } from './territories.js';
 
 export interface UserInput {
   id: string;
@@ -78,14 +79,18 @@ export async function upsertUsers(trx: Knex.Transaction, users: UserInput[], now
   return result;
 }
 
-export async function addUser(trx: Knex.Transaction, u: UserInput, opts: { now: Date; actor: string }): Promise<UpsertResult> {
-  const errs = validateUser(u, await territoryCodes(trx));
-  if (errs.length) throw new RayonError('VALIDATION_ERROR', `invalid user: ${errs.map((e) => `${e.where} ${e.message}`).join('; ')}`, { details: errs });
-  const r = await upsertUsers(trx, [u], opts.now).catch(mapEmailConflict);
-  if (r.inserted || r.updated) {
-    await audit(trx, { actor: opts.actor, action: r.inserted ? 'user.add' : 'user.update', target: u.id, details: { email: u.email, territory: u.territory }, at: opts.now });
-  }
-  return r;
+/** Create or update one user, audited, in one transaction (the caller's, if `db` is one). */
+export async function addUser(db: Knex, input: UserInput, opts: { now: Date; actor: string }): Promise<UpsertResult> {
+  const u = { ...input, territory: typeof input.territory === 'string' ? normaliseTerritoryCode(input.territory) : input.territory };
+  return db.transaction(async (trx) => {
+    const errs = validateUser(u, await territoryCodes(trx));
+    if (errs.length) throw new RayonError('VALIDATION_ERROR', `invalid user: ${errs.map((e) => `${e.where} ${e.message}`).join('; ')}`, { details: errs });
+    const r = await upsertUsers(trx, [u], opts.now).catch(mapEmailConflict);
+    if (r.inserted || r.updated) {
+      await audit(trx, { actor: opts.actor, action: r.inserted ? 'user.add' : 'user.update', target: u.id, details: { email: u.email, territory: u.territory }, at: opts.now });
+    }
+    return r;
+  });
 }
 
 export function mapEmailConflict(err: unknown): never {
@@ -96,15 +101,18 @@ export function mapEmailConflict(err: unknown): never {
   throw err;
 }
 
-export async function setBeta(trx: Knex.Transaction, userId: string, beta: boolean, opts: { now: Date; actor: string }): Promise<boolean> {
-  const n = await trx('users').where({ id: userId }).andWhereNot({ beta }).update({ beta, updated_at: opts.now });
-  if (n === 0) {
-    const exists = await trx('users').where({ id: userId }).first('id');
-    if (!exists) throw notFound('user', userId);
-    return false;
-  }
-  await audit(trx, { actor: opts.actor, action: 'user.beta', target: userId, details: { beta }, at: opts.now });
-  return true;
+/** Flag or unflag a user for closed betas, audited, in one transaction. False when it already was. */
+export async function setBeta(db: Knex, userId: string, beta: boolean, opts: { now: Date; actor: string }): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const n = await trx('users').where({ id: userId }).andWhereNot({ beta }).update({ beta, updated_at: opts.now });
+    if (n === 0) {
+      const exists = await trx('users').where({ id: userId }).first('id');
+      if (!exists) throw notFound('user', userId);
+      return false;
+    }
+    await audit(trx, { actor: opts.actor, action: 'user.beta', target: userId, details: { beta }, at: opts.now });
+    return true;
+  });
 }
 
 export async function getUser(db: Knex, userId: string) {
@@ -123,6 +131,33 @@ export async function getUser(db: Knex, userId: string) {
   return { ...u, suspended: Boolean(susp), suspension: susp ?? null };
 }
 
+/** A user's own row (SPEC "Users"). */
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  territory_code: string;
+  beta: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/**
+ * Find a user by id, or by email compared case-insensitively (support looks people up by either).
+ * An id never holds `@` (USER_ID_RE), so the input's shape says which one it is. Unknown:
+ * NOT_FOUND naming the input.
+ */
+export async function resolveUser(db: Knex, idOrEmail: string): Promise<UserRow> {
+  const key = idOrEmail.trim();
+  if (!key) throw new RayonError('VALIDATION_ERROR', 'USER must be a user id or an email', { details: [{ where: 'USER', message: 'required' }] });
+  const q = db('users').first('id', 'email', 'name', 'territory_code', 'beta', 'created_at', 'updated_at');
+  if (key.includes('@')) q.whereRaw('lower(email) = lower(?)', [key]);
+  else q.where('id', key);
+  const u = (await q) as UserRow | undefined;
+  if (!u) throw notFound('user', idOrEmail);
+  return u;
+}
+
 /** Import parsed users in one transaction, audited; an email taken by another user refuses the whole file. */
 export async function importUsers(db: Knex, file: { users: UserInput[]; sha256: string; fileName: string }, opts: { now: Date; actor: string }): Promise<UpsertResult> {
   return db.transaction(async (trx) => {
@@ -132,4 +167,11 @@ export async function importUsers(db: Knex, file: { users: UserInput[]; sha256: 
     }
     return r;
   });
+}
+
+/** What an import of `file` would do, without writing: its rows, those already known by id, the new ones. */
+export async function planUserImport(db: Knex, file: { users: UserInput[] }): Promise<{ rows: number; existing: number; new: number; dry_run: true }> {
+  const found = await db('users').whereIn('id', file.users.map((u) => u.id)).count({ n: '*' }).first();
+  const existing = Number(found?.n ?? 0);
+  return { rows: file.users.length, existing, new: file.users.length - existing, dry_run: true };
 }

@@ -15,7 +15,7 @@ export function registerPointsRoutes(app: FastifyInstance, ctx: AppCtx): void {
     await ctx.limit('balance', userId);
     const now = ctx.now();
     const b = await readBalance(ctx.knex, userId, now);
-    const soon = await expiringSoon(ctx.knex, userId, now, 30);
+    const soon = await expiringSoon(ctx.knex, userId, now);
     return {
       user_id: userId,
       balance: b.balance,

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { catalogPageJson } from '../../core/catalog/index.js';
-import { getUser } from '../../core/users/index.js';
-import { RayonError } from '../../core/errors.js';
+import { catalogPageJson, catalogTerritory } from '../../core/catalog/index.js';
 import { assertPageDepth } from '../../core/bounds.js';
-import { maskVoucherCode, redeem, redeemFingerprint, userRedemptions } from '../../core/redemption/index.js';
+import { maskVoucherCode, parseIdempotencyKey, redeem, redeemFingerprint, userRedemptions } from '../../core/redemption/index.js';
 import { actorOf, iso, seesVoucherCodes, targetUser } from '../guard.js';
 import { routeOptions, type AppCtx } from '../route.js';
 import type { Principal } from '../auth.js';
@@ -36,12 +34,8 @@ export function registerRewardsRoutes(app: FastifyInstance, ctx: AppCtx): void {
     const q = req.query as Q;
     await ctx.limit('catalog', p.sub);
     assertPageDepth(q.page as number, q.limit as number); // validation before the user is looked up
-    let territory = q.territory_id as string | undefined;
-    if (!territory) {
-      // A user token browses its own territory by default; systems must say which one.
-      if (p.role !== 'user') throw new RayonError('VALIDATION_ERROR', `territory_id is required with a ${p.role} token`);
-      territory = (await getUser(ctx.knex, p.sub)).territory as string;
-    }
+    // A user token browses its own territory by default; systems must say which one.
+    const territory = await catalogTerritory(ctx.knex, q.territory_id as string | undefined, { role: p.role, userId: p.sub });
     const page = await catalogPageJson(ctx.knex, {
       territory,
       category: q.category_id as string | undefined,
@@ -59,17 +53,13 @@ export function registerRewardsRoutes(app: FastifyInstance, ctx: AppCtx): void {
     const p = req.principal as Principal;
     const body = req.body as Q;
     const userId = targetUser(p, body.user_id as string | undefined);
-    const keyHeader = req.headers['idempotency-key'];
-    if (Array.isArray(keyHeader)) throw new RayonError('VALIDATION_ERROR', 'send one Idempotency-Key header');
-    if (keyHeader !== undefined && (keyHeader.length < 1 || keyHeader.length > 255 || /[^\x20-\x7e]/.test(keyHeader))) {
-      throw new RayonError('VALIDATION_ERROR', 'Idempotency-Key must be 1-255 printable ASCII characters');
-    }
+    const idempotencyKey = parseIdempotencyKey(req.headers['idempotency-key']);
     await ctx.limit('redeem', userId);
     const rewardId = Number(body.reward_id);
     // The fingerprint covers the validated body with user_id filled in, so a user token that
     // omits user_id and one that names itself are the same request.
     const r = await redeem(ctx.knex, userId, rewardId, ctx.now(), {
-      idempotencyKey: keyHeader,
+      idempotencyKey,
       fingerprint: redeemFingerprint(userId, rewardId),
       actor: actorOf(p),
     });

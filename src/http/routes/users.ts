@@ -20,9 +20,7 @@ export function registerUsersRoutes(app: FastifyInstance, ctx: AppCtx): void {
     const b = req.body as UserBody;
     await ctx.limit('users', b.id);
     const now = ctx.now();
-    const r = await ctx.knex.transaction((trx) =>
-      addUser(trx, { id: b.id, email: b.email, name: b.name, territory: b.territory, beta: b.beta }, { now, actor: actorOf(p) }),
-    );
+    const r = await addUser(ctx.knex, { id: b.id, email: b.email, name: b.name, territory: b.territory, beta: b.beta }, { now, actor: actorOf(p) });
     const u = await getUser(ctx.knex, b.id);
     return { id: u.id, email: u.email, name: u.name, territory: u.territory, beta: u.beta, created_at: iso(u.created_at), created: r.inserted > 0 };
   });

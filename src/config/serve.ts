@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import { RayonError, type FieldError } from '../core/errors.js';
-import { parseRateLimits, type RateLimitConfig } from './rate-limit.js';
-import { DEFAULT_REVOCATION_REFRESH_MS } from './revocations.js';
+import { parseRateLimits, type RateLimitConfig } from '../http/rate-limit.js';
+import { DEFAULT_REVOCATION_REFRESH_MS } from '../http/revocations.js';
 
 /**
- * The HTTP mode's settings, resolved once from the environment and the `serve` flags; every
- * problem is reported together, each naming its variable or flag.
+ * The HTTP mode's settings (`rayon serve`) and the token signing settings (`rayon token issue`),
+ * part of the configuration layer (src/config.ts): resolved once from the defaults, the
+ * environment and the `serve` flags (defaults < environment < flags); every problem is reported
+ * together, each naming its variable or flag. Nothing else in src/ reads these variables.
+ * A module of its own, loaded by the commands that need it: it reads the rate-limit rules of
+ * src/http/rate-limit.ts, which loads the Redis client.
  */
 export interface ServeConfig {
   host: string;
@@ -115,7 +119,7 @@ function intSetting(text: string | undefined, where: string, def: number, min: n
   return Number(text);
 }
 
-export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
+export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const errors: FieldError[] = [];
   const auth = resolveAuthConfig(env, errors);
   const port = intSetting(flags.port ?? env.RAYON_PORT, flags.port ? '--port' : 'RAYON_PORT', 8080, 0, 65535, errors);
