@@ -15,6 +15,7 @@ import { registerScale } from './scale/index.js';
 import { registerDb } from './db/index.js';
 import { registerFraud } from './fraud/index.js';
 import { registerKpi } from './kpi/index.js';
+import { registerDemo } from './demo/index.js';
 
 /** Every command group, in the order `rayon --help` lists them. */
 export function registerAll(program: Command): void {
@@ -34,4 +35,5 @@ export function registerAll(program: Command): void {
   registerDb(program);
   registerFraud(program);
   registerKpi(program);
+  registerDemo(program);
 }

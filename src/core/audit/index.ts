@@ -5,5 +5,5 @@
  * The room's door: everything outside src/core/audit/ imports it through this file; the room's own
  * files import each other directly.
  */
-export { audit, auditable, listAudit } from './log.js';
+export { audit, auditable, listAudit, type AuditEntry } from './log.js';
 export { actsOnOwnAccount, actsOnOwnAccountSql } from './log.js';
