@@ -20,6 +20,8 @@ export interface Config {
   debug: boolean;
   /** Prompts are possible: stdin is a TTY. */
   interactive: boolean;
+  /** FORCE_COLOR: colours even when stderr is not a terminal (unless --no-color / NO_COLOR). */
+  forceColor: boolean;
   /** RAYON_REPORT_DATABASE_URL: where `kpi report` reads (a replica); absent means the main database. */
   reportDatabaseUrl?: string;
 }
@@ -59,12 +61,10 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv = proce
   return {
     databaseUrl,
     dataDir: path.resolve(env.RAYON_DATA_DIR || path.join('.rayon', 'data')),
-    json: Boolean(flags.json),
     yes: Boolean(flags.yes),
     actor,
     fixedNow,
-    color: flags.color !== false && !env.NO_COLOR && env.FORCE_COLOR !== '0',
-    debug: Boolean(flags.debug) || env.RAYON_DEBUG === '1',
+    ...outputPrefs(flags, env),
     interactive: stdinIsTty,
     reportDatabaseUrl,
   };
@@ -95,4 +95,17 @@ export function secretFromEnv(option: string, name: string, env: NodeJS.ProcessE
     });
   }
   return value;
+}
+
+/**
+ * How to print (colours, stacks), from the flags and the environment. Part of resolveConfig, and
+ * usable alone: a configuration that fails to resolve is still reported in the colours asked for.
+ */
+export function outputPrefs(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): Pick<Config, 'json' | 'color' | 'forceColor' | 'debug'> {
+  return {
+    json: Boolean(flags.json),
+    color: flags.color !== false && !env.NO_COLOR && env.FORCE_COLOR !== '0',
+    forceColor: Boolean(env.FORCE_COLOR),
+    debug: Boolean(flags.debug) || env.RAYON_DEBUG === '1',
+  };
 }

@@ -1,9 +1,12 @@
 import { type Command, Option } from 'commander';
-import { resolveConfig, type Config, type GlobalFlags } from '../config.js';
-import { openDb, type Db } from '../db/connect.js';
+import type { Config, GlobalFlags } from '../config.js';
+import type { Db } from '../db/connect.js';
 import { RayonError, mapDbError } from '../core/errors.js';
-import { Output } from './output.js';
-import { confirmOrRefuse } from './prompt.js';
+import type { Output } from './output.js';
+
+// Start-up is a feature (STYLE 10): this module is loaded by every command definition, so it
+// imports only what `rayon --help` needs. The configuration layer, the output (chalk), the
+// database driver and the prompts are loaded when a command runs.
 
 /** What a command gets: resolved configuration, output, a lazily opened database, the clock. */
 export class Ctx {
@@ -14,7 +17,7 @@ export class Ctx {
   ) {}
 
   db(): Promise<Db> {
-    this.dbPromise ??= openDb({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir });
+    this.dbPromise ??= import('../db/connect.js').then(({ openDb }) => openDb({ databaseUrl: this.config.databaseUrl, dataDir: this.config.dataDir }));
     return this.dbPromise;
   }
 
@@ -27,7 +30,8 @@ export class Ctx {
     return this.config.actor;
   }
 
-  confirm(question: string): Promise<void> {
+  async confirm(question: string): Promise<void> {
+    const { confirmOrRefuse } = await import('./prompt.js');
     return confirmOrRefuse(this.config, question);
   }
 
@@ -62,16 +66,23 @@ export function action(fn: (ctx: Ctx, inv: Invocation) => Promise<number | void>
     const opts = command.opts();
     const args = argv.slice(0, -2).filter((a): a is string => typeof a === 'string' || Array.isArray(a)).flat() as string[];
     const globals = command.optsWithGlobals() as GlobalFlags;
+    const { resolveConfig, outputPrefs } = await import('../config.js');
+    const { Output } = await import('./output.js');
+    /** Colours on stderr only when it is a terminal, or when FORCE_COLOR asks for them anyway. */
+    const outputFor = (p: Pick<Config, 'json' | 'color' | 'forceColor'>) => new Output(p.json, p.color && (Boolean(process.stderr.isTTY) || p.forceColor));
+    // Until the whole configuration resolves, print as its output part asks (it cannot fail).
+    let prefs = outputPrefs(globals);
     let ctx: Ctx | undefined;
-    let out = new Output(Boolean(globals.json), globals.color !== false && !process.env.NO_COLOR);
+    let out = outputFor(prefs);
     try {
       const config = resolveConfig(globals);
-      out = new Output(config.json, config.color);
+      prefs = config;
+      out = outputFor(config);
       ctx = new Ctx(config, out);
       const code = await fn(ctx, { args, opts, command });
       lastExitCode = typeof code === 'number' ? code : 0;
     } catch (err) {
-      lastExitCode = reportError(out, err, Boolean(globals.debug) || process.env.RAYON_DEBUG === '1');
+      lastExitCode = reportError(out, err, prefs.debug);
     } finally {
       await ctx?.close();
     }

@@ -1,6 +1,11 @@
+import { createRequire } from 'node:module';
 import type { ChalkInstance } from 'chalk';
-import Table from 'cli-table3';
+import type Table from 'cli-table3';
 import { TerminalStyle } from './terminal-text.js';
+
+// cli-table3 (and the string-width family it requires) is loaded by the first table, not by
+// every start of the CLI: `rayon --help` prints none.
+const require = createRequire(import.meta.url);
 
 /**
  * Output discipline: data to stdout (a table, or JSON with --json); everything else to stderr.
@@ -12,11 +17,12 @@ export class Output {
   private readonly style: TerminalStyle;
   constructor(
     readonly json: boolean,
+    /** Colour the text: decided by the caller (the flags, NO_COLOR, FORCE_COLOR, a terminal on stderr). */
     color: boolean,
     private readonly stdout: NodeJS.WritableStream = process.stdout,
     private readonly stderr: NodeJS.WritableStream = process.stderr,
   ) {
-    this.style = new TerminalStyle(Boolean(color && (process.stderr.isTTY || process.env.FORCE_COLOR)));
+    this.style = new TerminalStyle(color);
     this.c = this.style.c;
   }
 
@@ -41,6 +47,7 @@ export class Output {
   }
 
   table(head: string[], rows: unknown[][]): void {
+    const Table = require('cli-table3') as typeof import('cli-table3');
     const t = new Table({ head: head.map((h) => this.cell(this.c.bold(h))), style: { head: [], border: [] }, chars: COMPACT });
     for (const r of rows) t.push(r.map((v) => this.cell(v)));
     this.stdout.write(`${t.toString()}\n`);

@@ -1,4 +1,8 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
+
+// Loaded on the first bar only (a terminal and a large file): commands import this module freely.
+const require = createRequire(import.meta.url);
 
 /** Files smaller than this import in well under a second: a bar would only flicker. */
 export const PROGRESS_MIN_BYTES = 5 * 1024 * 1024;
@@ -19,7 +23,8 @@ export function fileProgress(stream: NodeJS.WritableStream & { isTTY?: boolean }
   return {
     onProgress: (done, total) => {
       if (!bar && total >= minBytes) {
-        bar = new cliProgress.SingleBar({ stream, format: `${label} [{bar}] {percentage}% | {value}/{total} MB` }, cliProgress.Presets.shades_classic);
+        const { SingleBar, Presets } = require('cli-progress') as typeof cliProgress;
+        bar = new SingleBar({ stream, format: `${label} [{bar}] {percentage}% | {value}/{total} MB` }, Presets.shades_classic);
         bar.start(Math.ceil(total / 1048576), 0);
       }
       bar?.update(Math.floor(done / 1048576));

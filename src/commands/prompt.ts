@@ -1,4 +1,3 @@
-import { confirm, input } from '@inquirer/prompts';
 import { RayonError } from '../core/errors.js';
 import type { Config } from '../config.js';
 
@@ -11,6 +10,7 @@ export async function confirmOrRefuse(config: Config, question: string): Promise
   if (!config.interactive) {
     throw new RayonError('CONFIRMATION_REQUIRED', `${question} — confirmation needed: run again with --yes (stdin is not a terminal)`);
   }
+  const { confirm } = await import('@inquirer/prompts');
   const ok = await confirm({ message: question, default: false }, { output: process.stderr });
   if (!ok) throw new RayonError('CONFIRMATION_REQUIRED', 'not confirmed: nothing was written');
 }
@@ -28,6 +28,7 @@ export async function confirmByName(config: Config, expected: string, question: 
   if (!config.interactive) {
     throw new RayonError('CONFIRMATION_REQUIRED', `${question} — confirmation needed: pass --confirm-database ${JSON.stringify(expected)} (stdin is not a terminal; --yes is not enough to drop data)`);
   }
+  const { input } = await import('@inquirer/prompts');
   const typed = await input({ message: `${question}\nType the database name to confirm (${expected}):` }, { output: process.stderr });
   if (typed.trim() !== expected) throw new RayonError('CONFIRMATION_REQUIRED', 'the name typed does not match: nothing was changed');
 }
@@ -41,6 +42,7 @@ export async function confirmReplace(config: Config, option: string, file: strin
   const refuse = (why: string) => new RayonError('VALIDATION_ERROR', `${option} ${file} already exists: ${why}`);
   if (!config.interactive) throw refuse('add --force to replace it (stdin is not a terminal)');
   if (config.yes) throw refuse('add --force to replace it (--yes does not replace files)');
+  const { confirm } = await import('@inquirer/prompts');
   const ok = await confirm({ message: `${file} already exists. Replace it?`, default: false }, { output: process.stderr });
   if (!ok) throw refuse('not replaced (add --force to replace it without asking)');
 }

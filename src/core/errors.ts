@@ -98,3 +98,11 @@ export function mapDbError(err: unknown): unknown {
   }
   return err;
 }
+
+/**
+ * The exit code of a code in the table, for a command that reports a finding without throwing
+ * (`ledger verify`, `migrate status --check` end with CHECK_FAILED's exit code).
+ */
+export function exitCodeOf(code: ErrorCode): number {
+  return ERROR_CODES[code].exit;
+}

@@ -1,4 +1,11 @@
-import { DateTime } from 'luxon';
+import { createRequire } from 'node:module';
+import type * as Luxon from 'luxon';
+
+// luxon is needed only for the start of a local day: it is loaded on first use, so this module
+// (and the configuration layer, which parses --now with it) stays light for `rayon --help`.
+const require = createRequire(import.meta.url);
+let luxon: typeof Luxon | undefined;
+const DateTime = () => (luxon ??= require('luxon') as typeof Luxon).DateTime;
 
 /**
  * Local days. A "day" is always a calendar date in the user's territory time zone; the
@@ -45,7 +52,7 @@ export function daysBetween(a: string, b: string): number {
 
 /** The first instant of a local date in a time zone (handles DST gaps at midnight). */
 export function startOfLocalDay(date: string, tz: string): Date {
-  const dt = DateTime.fromISO(date, { zone: tz }).startOf('day');
+  const dt = DateTime().fromISO(date, { zone: tz }).startOf('day');
   if (!dt.isValid) throw new Error(`invalid date or time zone: ${date} ${tz}`);
   return dt.toJSDate();
 }

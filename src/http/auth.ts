@@ -1,12 +1,12 @@
 import { SignJWT, createLocalJWKSet, errors as joseErrors, importSPKI, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { RayonError } from '../core/errors.js';
-import { checkTtl, newJti } from '../core/tokens/index.js';
+import { checkTtl, newJti, TOKEN_ROLES } from '../core/tokens/index.js';
 import { USER_ID_RE } from '../core/users/index.js';
 import type { AuthConfig } from '../config/serve.js';
 import type { RevocationCheck } from './revocations.js';
 
 export type Role = 'user' | 'service' | 'admin';
-export const ROLES: readonly Role[] = ['user', 'service', 'admin'];
+export const ROLES: readonly Role[] = TOKEN_ROLES;
 
 export interface Principal {
   sub: string;

@@ -1,8 +1,6 @@
-import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
+import { rayonProcess } from '../helpers/rayon-cli.js';
 import { SECRET } from './helpers.js';
-
-const BIN = path.resolve(import.meta.dirname, '../../bin/rayon.js');
 
 export interface ServeProcess {
   url: string;
@@ -14,11 +12,7 @@ export interface ServeProcess {
 
 /** Start the built CLI's `rayon serve` on a free port and wait until it listens (needs `npm run build`). */
 export async function spawnServe(databaseUrl: string, env: Record<string, string> = {}): Promise<ServeProcess> {
-  const proc = execa('node', [BIN, 'serve', '--port', '0'], {
-    env: { DATABASE_URL: databaseUrl, RAYON_JWT_SECRET: SECRET, RAYON_RATE_LIMITS: 'off', RAYON_LOG_LEVEL: 'error', ...env },
-    reject: false,
-    buffer: false,
-  });
+  const proc = rayonProcess(['serve', '--port', '0'], { DATABASE_URL: databaseUrl, RAYON_JWT_SECRET: SECRET, RAYON_RATE_LIMITS: 'off', RAYON_LOG_LEVEL: 'error', ...env });
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`rayon serve did not start within 60 s: ${err}`)), 60_000);

@@ -7,7 +7,7 @@ import { adjustPoints } from '../../src/core/corrections/index.js';
 import { pointsHistory } from '../../src/core/ledger/index.js';
 import { listRedemptions, userRedemptions } from '../../src/core/redemption/index.js';
 import { catalogPage, listCatalog } from '../../src/core/catalog/index.js';
-import { RayonError } from '../../src/core/errors.js';
+import { failure } from '../helpers/failure.js';
 
 let t: TestDb;
 let k: Knex;
@@ -18,16 +18,6 @@ beforeAll(async () => {
   k = t.db.knex;
 });
 afterAll(async () => t?.destroy());
-
-async function refusal(p: Promise<unknown>): Promise<RayonError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof RayonError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 const count = async (table: string, where: Record<string, unknown>) => Number((await k(table).where(where).count({ n: '*' }).first())!.n);
 
@@ -59,7 +49,7 @@ describe('earn: reference_id compared after NFKC normalisation, invisible charac
     // Same reference in another spelling: a replay, not a cap refusal.
     expect((await earn(k, 'n3', 'profile_completed', '\ufeffp1', NOW)).replay).toBe(true);
     expect(await count('refused_earns', { user_id: 'n3' })).toBe(0);
-    const capped = await refusal(earn(k, 'n3', 'profile_completed', 'p2\u2060', NOW));
+    const capped = await failure(earn(k, 'n3', 'profile_completed', 'p2\u2060', NOW));
     expect(capped.code).toBe('CAP_REACHED');
     const refused = await k('refused_earns').where({ user_id: 'n3' });
     expect(refused.map((r) => [r.reference_id, r.reason])).toEqual([['p2', 'CAP_REACHED']]);
@@ -68,7 +58,7 @@ describe('earn: reference_id compared after NFKC normalisation, invisible charac
   it('a reference empty once normalised, over 128 characters or with control characters is VALIDATION_ERROR naming reference_id, nothing written', async () => {
     await makeUser(k, 'n4');
     for (const bad of ['\u200b\u200c', '\u202e', 'x'.repeat(129), 'a\u001b[2Jb', 'a\u0085b']) {
-      const e = await refusal(earn(k, 'n4', 'listing_created', bad, NOW));
+      const e = await failure(earn(k, 'n4', 'listing_created', bad, NOW));
       expect(e.code, JSON.stringify(bad)).toBe('VALIDATION_ERROR');
       expect(e.details?.map((d) => d.where)).toEqual(['reference_id']);
     }
@@ -82,7 +72,7 @@ describe('earn: reference_id compared after NFKC normalisation, invisible charac
 describe('amounts beyond the ledger integer range are VALIDATION_ERROR, never INTERNAL', () => {
   it('points adjust refuses 3,000,000,000 before any write, naming amount', async () => {
     await makeUser(k, 'a1');
-    const e = await refusal(adjustPoints(k, { userId: 'a1', amount: 3_000_000_000, reason: 'x' }, { now: NOW, actor: 'ops' }));
+    const e = await failure(adjustPoints(k, { userId: 'a1', amount: 3_000_000_000, reason: 'x' }, { now: NOW, actor: 'ops' }));
     expect([e.code, e.details?.[0].where]).toEqual(['VALIDATION_ERROR', 'amount']);
     expect(await count('correction_batches', {})).toBe(0);
   });
@@ -90,7 +80,7 @@ describe('amounts beyond the ledger integer range are VALIDATION_ERROR, never IN
   it('a credit that would take a balance past 2,147,483,647 is refused naming amount, and rolls back', async () => {
     await makeUser(k, 'a2');
     await adjustPoints(k, { userId: 'a2', amount: 2_100_000_000, reason: 'seed' }, { now: NOW, actor: 'ops' });
-    const e = await refusal(adjustPoints(k, { userId: 'a2', amount: 100_000_000, reason: 'more' }, { now: NOW, actor: 'ops' }));
+    const e = await failure(adjustPoints(k, { userId: 'a2', amount: 100_000_000, reason: 'more' }, { now: NOW, actor: 'ops' }));
     expect(e.code).toBe('VALIDATION_ERROR');
     expect(e.details?.[0].where).toBe('amount');
     expect(e.message).toMatch(/beyond 2147483647/);
@@ -112,7 +102,7 @@ describe('every paged list refuses page × limit deeper than 10,000 rows', () =>
       listCatalog(k, { page: 201, limit: 50, now: NOW }),
     ];
     for (const p of deep) {
-      const e = await refusal(p);
+      const e = await failure(p);
       expect(e.code).toBe('VALIDATION_ERROR');
       expect(e.message).toMatch(/^page [\d,]+ × limit \d+ reaches row [\d,]+: lists go at most 10,000 rows deep/);
       expect(e.details).toEqual([{ where: 'page', message: 'page × limit must be at most 10000' }]);

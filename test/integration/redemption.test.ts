@@ -5,6 +5,7 @@ import { balanceOf, give, rejection } from '../helpers/ledger-setup.js';
 import { invariantProblems, makeReward } from '../helpers/catalog-setup.js';
 import { approveRedemption, listRedemptions, redeem, redeemFingerprint, rejectRedemption, userRedemptions, voucherCode } from '../../src/core/redemption/index.js';
 import { verifyLedger } from '../../src/core/ledger/index.js';
+import { failure } from '../helpers/failure.js';
 
 const NOW = new Date('2026-11-25T08:00:00Z');
 let t: TestDb;
@@ -37,7 +38,7 @@ describe('redeem', () => {
     expect(tx).toMatchObject({ amount: -400, redemption_id: r.redemption.id });
     const alloc = await k('lot_allocations as a').join('points_lots as l', 'l.id', 'a.lot_id').where('a.transaction_id', tx.id).orderBy('l.expires_at').select('a.points');
     expect(alloc.map((a: { points: number }) => a.points)).toEqual([300, 100]); // the January lot first
-    const second = await redeem(k, 'ben', reward, NOW, { actor: 'user:ben' }).catch((e) => e);
+    const second = await failure(redeem(k, 'ben', reward, NOW, { actor: 'user:ben' }));
     expect(second.code).toBe('INSUFFICIENT_BALANCE');
   });
 

@@ -4,6 +4,7 @@ import { createTestDb, type TestDb } from '../helpers/db.js';
 import { migrateRollback, migrationStatus } from '../../src/db/migrate.js';
 import { applyRollback, lastApplied, probeRollback, type RollbackStep } from '../../src/db/rollback-guard.js';
 import { RayonError } from '../../src/core/errors.js';
+import { failure } from '../helpers/failure.js';
 
 /**
  * The rollback guard measures what `down`s destroy, with no list per migration: synthetic steps
@@ -64,11 +65,11 @@ describe('rollback guard', () => {
     const down = step((trx) => trx.raw('drop table rb_empty'));
     expect(await probeRollback(k, [down])).toEqual([]);
     await k('rb_empty').insert({ id: 1 }); // written between the check and the rollback
-    const e = await applyRollback(k, [down], [FAKE], [], t.db.name).catch((err: unknown) => err);
+    const e = await failure(applyRollback(k, [down], [FAKE], [], t.db.name));
     expect(e).toBeInstanceOf(RayonError);
-    expect([(e as RayonError).code, (e as RayonError).exitCode]).toEqual(['INVALID_STATE', 3]);
-    expect((e as RayonError).message).toMatch(/^rows were written since the check; rolling back zz_rollback_guard_step would drop or empty 1 table/);
-    expect((e as RayonError).details).toEqual([{ where: 'rb_empty', message: `1 row, dropped by ${FAKE}` }]);
+    expect([e.code, e.exitCode]).toEqual(['INVALID_STATE', 3]);
+    expect(e.message).toMatch(/^rows were written since the check; rolling back zz_rollback_guard_step would drop or empty 1 table/);
+    expect(e.details).toEqual([{ where: 'rb_empty', message: `1 row, dropped by ${FAKE}` }]);
     expect([await exists('rb_empty'), await rows('rb_empty')]).toEqual([true, 1]);
     expect(await lastApplied(k, 1)).toEqual([FAKE]);
 
@@ -80,9 +81,9 @@ describe('rollback guard', () => {
   });
 
   it('refuses when the applied migrations changed since they were read', async () => {
-    const e = await applyRollback(k, [step(async () => undefined)], ['some_other_migration'], [], t.db.name).catch((err: unknown) => err);
-    expect((e as RayonError).code).toBe('INVALID_STATE');
-    expect((e as RayonError).message).toMatch(/the applied migrations changed while rolling back \(now last: zz_rollback_guard_step\)/);
+    const e = await failure(applyRollback(k, [step(async () => undefined)], ['some_other_migration'], [], t.db.name));
+    expect(e.code).toBe('INVALID_STATE');
+    expect(e.message).toMatch(/the applied migrations changed while rolling back \(now last: zz_rollback_guard_step\)/);
   });
 });
 
@@ -95,9 +96,9 @@ describe('migrateRollback with the real migrations', () => {
     const before = await migrationStatus(t.db);
     await k('knex_migrations_lock').update({ is_locked: 1 });
     try {
-      const e = await migrateRollback(t.db, { step: 1, confirm: async () => undefined }).catch((err: unknown) => err);
-      expect((e as RayonError).code).toBe('INVALID_STATE');
-      expect((e as RayonError).message).toMatch(/the migration lock is held .* `rayon migrate unlock`/);
+      const e = await failure(migrateRollback(t.db, { step: 1, confirm: async () => undefined }));
+      expect(e.code).toBe('INVALID_STATE');
+      expect(e.message).toMatch(/the migration lock is held .* `rayon migrate unlock`/);
     } finally {
       await k('knex_migrations_lock').update({ is_locked: 0 });
     }
@@ -107,15 +108,15 @@ describe('migrateRollback with the real migrations', () => {
   it('the plan reaches confirm before anything is written; a refusal there leaves the schema as it was', async () => {
     const before = await migrationStatus(t.db);
     const seen: unknown[] = [];
-    const e = await migrateRollback(t.db, {
+    const e = await failure(migrateRollback(t.db, {
       step: null,
       dropData: true,
       confirm: async (plan) => {
         seen.push(plan);
         throw new RayonError('CONFIRMATION_REQUIRED', 'not confirmed');
       },
-    }).catch((err: unknown) => err);
-    expect((e as RayonError).code).toBe('CONFIRMATION_REQUIRED');
+    }));
+    expect(e.code).toBe('CONFIRMATION_REQUIRED');
     const plan = seen[0] as { migrations: string[]; losses: Array<{ table: string }> };
     expect(plan.migrations).toEqual([...before.applied].reverse());
     expect(plan.losses.map((l) => l.table)).toEqual(expect.arrayContaining(['territories', 'scale_versions']));
@@ -126,8 +127,8 @@ describe('migrateRollback with the real migrations', () => {
     // it needs dropData; the plan names that loss.
     const last = before.applied[before.applied.length - 1];
     expect(last).toBe('20261203000100_fraud');
-    const seeded = await migrateRollback(t.db, { step: 1, confirm: async (p) => void seen.push(p) }).catch((err: unknown) => err);
-    expect((seeded as RayonError).code).toBe('INVALID_STATE');
+    const seeded = await failure(migrateRollback(t.db, { step: 1, confirm: async (p) => void seen.push(p) }));
+    expect(seeded.code).toBe('INVALID_STATE');
     expect((await migrationStatus(t.db)).applied).toEqual(before.applied);
     const fraud = await migrateRollback(t.db, { step: 1, dropData: true, confirm: async (p) => void seen.push(p) });
     expect(fraud.rolledBack).toEqual([last]);

@@ -2,17 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { redactUrl } from '../../src/db/connect.js';
-import { RayonError } from '../../src/core/errors.js';
-
-function failure(f: () => unknown): RayonError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof RayonError) return e;
-    throw e;
-  }
-  throw new Error('expected a RayonError');
-}
+import { failure } from '../helpers/failure.js';
 
 describe('resolveConfig', () => {
   it('flags beat the environment, which beats the defaults', () => {

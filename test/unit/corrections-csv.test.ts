@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
 import { parseCorrectionsCsv } from '../../src/core/corrections/index.js';
-import { RayonError } from '../../src/core/errors.js';
+import { failure } from '../helpers/failure.js';
 
 const parse = (text: string) => parseCorrectionsCsv(Buffer.from(text, 'utf8'), '/tmp/some/dir/corr.csv');
-function failure(text: string): RayonError {
-  try {
-    parse(text);
-  } catch (e) {
-    if (e instanceof RayonError) return e;
-    throw e;
-  }
-  throw new Error('expected a RayonError');
-}
-
+const refused = (text: string) => failure(() => parse(text));
 describe('parseCorrectionsCsv', () => {
   it('parses a valid file: signed amounts, optional ticket, the file hash and base name', () => {
     const text = 'user_id,amount,reason,ticket,ref\nu-re-0001,150,missed award,SUP-1,r1\nu-re-0002,-50,duplicate,,r2\nu-re-0003,+7,bonus,SUP-3,r3\n';
@@ -40,7 +31,7 @@ describe('parseCorrectionsCsv', () => {
       'u4,"1,5",ok,,', // line 5: amount, ref missing
       'u5,abc,ok,,r1', // line 6: amount, duplicate ref
     ].join('\n');
-    const e = failure(text);
+    const e = refused(text);
     expect(e.code).toBe('VALIDATION_ERROR');
     expect(e.message).toBe('8 problem(s) in corr.csv; nothing was written');
     expect(e.details!.map((d) => d.where)).toEqual([
@@ -59,23 +50,23 @@ describe('parseCorrectionsCsv', () => {
   });
 
   it('a duplicate ref names the first line that used it', () => {
-    const e = failure('user_id,amount,reason,ref\nu1,1,x,r1\nu2,2,x,r2\nu3,3,x,r1\n');
+    const e = refused('user_id,amount,reason,ref\nu1,1,x,r1\nu2,2,x,r2\nu3,3,x,r1\n');
     expect(e.details).toEqual([{ where: 'line 4, column ref', message: 'duplicate ref, already on line 2' }]);
   });
 
   it('an unknown column is refused', () => {
-    const e = failure('user_id,amount,reason,ref,comment\nu1,1,x,r1,hello\n');
+    const e = refused('user_id,amount,reason,ref,comment\nu1,1,x,r1,hello\n');
     expect(e.details).toEqual([expect.objectContaining({ where: 'line 1, column comment' })]);
   });
 
   it('a missing required column is refused', () => {
-    const e = failure('user_id,amount,ref\nu1,1,r1\n');
+    const e = refused('user_id,amount,ref\nu1,1,r1\n');
     expect(e.details).toEqual([{ where: 'line 1', message: 'missing required column reason' }]);
   });
 
   it('an empty file and a header-only file are refused', () => {
-    expect(failure('').message).toBe('the file is empty: a header row is required');
-    expect(failure('user_id,amount,reason,ticket,ref\n').message).toBe('corr.csv has a header but no rows');
-    expect(failure('user_id,amount,reason,ticket,ref\r\n\r\n').message).toBe('corr.csv has a header but no rows');
+    expect(refused('').message).toBe('the file is empty: a header row is required');
+    expect(refused('user_id,amount,reason,ticket,ref\n').message).toBe('corr.csv has a header but no rows');
+    expect(refused('user_id,amount,reason,ticket,ref\r\n\r\n').message).toBe('corr.csv has a header but no rows');
   });
 });

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decodeUtf8Strict, detectDelimiter, physicalLines, readCsvTable } from '../../src/core/csv/index.js';
-import { RayonError } from '../../src/core/errors.js';
+import { failure } from '../helpers/failure.js';
 
 const COLS = { required: ['user_id', 'amount', 'reason', 'ref'], optional: ['ticket'] };
 const buf = (s: string | Buffer) => (Buffer.isBuffer(s) ? s : Buffer.from(s, 'utf8'));
-
-function failure(f: () => unknown): RayonError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof RayonError) return e;
-    throw e;
-  }
-  throw new Error('expected a RayonError');
-}
 
 describe('readCsvTable', () => {
   it('reads UTF-8 with a BOM, `;` as delimiter and CRLF line ends', () => {

@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutputFile, checkOutputFile, writeOutputFile } from '../../src/core/files/index.js';
 import { exportCatalog } from '../../src/core/catalog/index.js';
-import { RayonError } from '../../src/core/errors.js';
+import { failure } from '../helpers/failure.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rayon-out-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -17,15 +17,6 @@ const folder = () => {
   return d;
 };
 const write = (file: string, text: string) => (fs.writeFileSync(file, text), file);
-const refusal = async (p: Promise<unknown> | (() => unknown)): Promise<RayonError> => {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    expect(err).toBeInstanceOf(RayonError);
-    return err as RayonError;
-  }
-  throw new Error('expected a refusal');
-};
 const writeText = (text: string) => async (out: NodeJS.WritableStream) => {
   out.write(text);
   out.end();
@@ -44,7 +35,7 @@ describe('output files: temporary file, then rename', () => {
     const d = folder();
     const target = write(path.join(d, 'out.csv'), 'old\n');
     fs.chmodSync(target, 0o600);
-    const e = await refusal(writeOutputFile(target, { option: '--reject-file' }, writeText('new\n')));
+    const e = await failure(writeOutputFile(target, { option: '--reject-file' }, writeText('new\n')));
     expect([e.code, e.exitCode]).toEqual(['VALIDATION_ERROR', 2]);
     expect(e.message).toBe(`--reject-file ${target} already exists: add --force to replace it`);
     expect(fs.readFileSync(target, 'utf8')).toBe('old\n');
@@ -99,7 +90,7 @@ describe('output files: temporary file, then rename', () => {
     const out = new OutputFile(target, { option: '--out' });
     out.stream.write('mine\n');
     write(target, 'theirs\n');
-    const e = await refusal(out.commit());
+    const e = await failure(out.commit());
     expect(e.message).toMatch(/--out .*out\.csv appeared while it was being written: add --force/);
     expect(fs.readFileSync(target, 'utf8')).toBe('theirs\n');
     expect(fs.readdirSync(d)).toEqual(['out.csv']);
@@ -107,9 +98,9 @@ describe('output files: temporary file, then rename', () => {
 
   it('refuses a folder, and a folder that does not exist', async () => {
     const d = folder();
-    expect((await refusal(() => checkOutputFile(d, { option: '--out' }))).message).toBe(`--out ${d} is a folder`);
+    expect((await failure(() => checkOutputFile(d, { option: '--out' }))).message).toBe(`--out ${d} is a folder`);
     const missing = path.join(d, 'nope', 'x.csv');
-    expect((await refusal(() => new OutputFile(missing, { option: '--out' }))).message).toMatch(/the folder .*nope does not exist/);
+    expect((await failure(() => new OutputFile(missing, { option: '--out' }))).message).toMatch(/the folder .*nope does not exist/);
   });
 });
 
@@ -126,7 +117,7 @@ describe('output files: never one of the inputs', () => {
       const input = write(path.join(d, 'cat.csv'), 'sku,name\nA,One\n');
       const before = fs.readFileSync(input);
       const out = target(d, input);
-      const e = await refusal(writeOutputFile(out, { option: '--reject-file', inputs: [input], replace: true }, writeText('line,error\n')));
+      const e = await failure(writeOutputFile(out, { option: '--reject-file', inputs: [input], replace: true }, writeText('line,error\n')));
       expect([e.code, e.exitCode]).toEqual(['VALIDATION_ERROR', 2]);
       expect(e.message).toContain(`--reject-file ${out} is the input file ${input}`);
       expect(e.message).toMatch(why);
@@ -139,7 +130,7 @@ describe('output files: never one of the inputs', () => {
     const d = folder();
     const real = write(path.join(d, 'cat.csv'), 'x\n');
     fs.symlinkSync(real, path.join(d, 'link.csv'));
-    const e = await refusal(() => checkOutputFile(real, { option: '--reject-file', inputs: [path.join(d, 'link.csv')] }));
+    const e = await failure(() => checkOutputFile(real, { option: '--reject-file', inputs: [path.join(d, 'link.csv')] }));
     expect(e.message).toMatch(/is the input file .*link\.csv \(both lead to/);
   });
 });

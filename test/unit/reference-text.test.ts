@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { foldReference, normaliseReference, parseReferenceId, referenceIdProblem, stripInvisible } from '../../src/core/earning/index.js';
-import { RayonError } from '../../src/core/errors.js';
+import { failure } from '../helpers/failure.js';
 
 describe('reference_id normalisation (NFKC, zero-width and bidi characters removed)', () => {
   it('makes r1, r1 with a zero-width space and other invisible spellings one reference', () => {
@@ -37,15 +37,10 @@ describe('reference_id normalisation (NFKC, zero-width and bidi characters remov
     expect(referenceIdProblem('a\u009bb')).toMatch(/control/);
     expect(referenceIdProblem('a\nb')).toMatch(/control/);
     expect(referenceIdProblem(7)).toMatch(/string/);
-    try {
-      parseReferenceId('\u200b');
-      expect.unreachable();
-    } catch (err) {
-      expect(err).toBeInstanceOf(RayonError);
-      expect((err as RayonError).code).toBe('VALIDATION_ERROR');
-      expect((err as RayonError).message).toMatch(/^reference_id /);
-      expect((err as RayonError).details?.[0].where).toBe('reference_id');
-    }
+    const err = failure(() => parseReferenceId('\u200b'));
+    expect(err.code).toBe('VALIDATION_ERROR');
+    expect(err.message).toMatch(/^reference_id /);
+    expect(err.details?.[0].where).toBe('reference_id');
     expect(parseReferenceId('cafe\u0301\u200b')).toBe('café');
   });
 });

@@ -15,8 +15,8 @@ import {
   type ScaleDocument,
 } from '../../src/core/scale/index.js';
 import { POINTS_MAX } from '../../src/core/bounds.js';
-import { RayonError } from '../../src/core/errors.js';
 import { DEFAULT } from '../helpers/scale-doc.js';
+import { failure } from '../helpers/failure.js';
 
 const clone = (): ScaleDocument => structuredClone(DEFAULT);
 
@@ -65,14 +65,9 @@ describe('scale schema', () => {
   it('throws VALIDATION_ERROR with details, and names unknown statuses', () => {
     const d = clone();
     d.statuses[2].code = 'platinum';
-    try {
-      assertValidScale(d, new Set(['bronze', 'silver', 'gold']));
-      expect.unreachable();
-    } catch (err) {
-      expect(err).toBeInstanceOf(RayonError);
-      expect((err as RayonError).code).toBe('VALIDATION_ERROR');
-      expect((err as RayonError).details).toEqual([{ where: 'statuses[2].code', message: expect.stringMatching(/unknown status platinum/) }]);
-    }
+    const err = failure(() => assertValidScale(d, new Set(['bronze', 'silver', 'gold'])));
+    expect(err.code).toBe('VALIDATION_ERROR');
+    expect(err.details).toEqual([{ where: 'statuses[2].code', message: expect.stringMatching(/unknown status platinum/) }]);
   });
 
   it('parses JSON or says where it breaks', () => {
@@ -105,12 +100,8 @@ describe('scale set and diff', () => {
     expect(out.actions.profile_completed).toBeUndefined();
     expect(DEFAULT.actions.review_posted.daily_cap).toBe(5);
     expect(() => applyAssignments(DEFAULT, [parseAssignment('actions.listing_craeted.points=30')])).toThrow(/cannot apply/);
-    try {
-      applyAssignments(DEFAULT, [parseAssignment('actions.listing_craeted.points=30'), parseAssignment('daily.nope.x=1')]);
-      expect.unreachable();
-    } catch (err) {
-      expect((err as RayonError).details?.map((d) => d.where)).toEqual(['actions.listing_craeted.points', 'daily.nope.x']);
-    }
+    const err = failure(() => applyAssignments(DEFAULT, [parseAssignment('actions.listing_craeted.points=30'), parseAssignment('daily.nope.x=1')]));
+    expect(err.details?.map((d) => d.where)).toEqual(['actions.listing_craeted.points', 'daily.nope.x']);
   });
 
   it('diffs leaf by leaf, readable', () => {

@@ -2,21 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseUsersCsv, validateUser } from '../../src/core/users/index.js';
-import { RayonError } from '../../src/core/errors.js';
+import { failure } from '../helpers/failure.js';
 
 const TERRITORIES = new Set(['RE', 'GP', 'MQ', 'GF', 'YT', 'PM', 'BL', 'MF', 'WF', 'PF', 'NC']);
 const FIXTURE = path.join(__dirname, '../fixtures/users.csv');
 const parse = (text: string) => parseUsersCsv(Buffer.from(text, 'utf8'), 'users.csv', TERRITORIES);
-function failure(text: string): RayonError {
-  try {
-    parse(text);
-  } catch (e) {
-    if (e instanceof RayonError) return e;
-    throw e;
-  }
-  throw new Error('expected a RayonError');
-}
-
+const refused = (text: string) => failure(() => parse(text));
 describe('parseUsersCsv', () => {
   it('reads the fixture of ten users, keeping the email as sent', () => {
     const r = parseUsersCsv(fs.readFileSync(FIXTURE), FIXTURE, TERRITORIES);
@@ -39,7 +30,7 @@ describe('parseUsersCsv', () => {
   });
 
   it('reports every bad row with line and column', () => {
-    const e = failure(
+    const e = refused(
       [
         'id,email,name,territory,created_at,beta',
         'u1,a@x.org,A,RE,,',
@@ -62,7 +53,7 @@ describe('parseUsersCsv', () => {
   });
 
   it('refuses a header-only file', () => {
-    expect(failure('id,email,name,territory\n').message).toBe('users.csv has a header but no rows');
+    expect(refused('id,email,name,territory\n').message).toBe('users.csv has a header but no rows');
   });
 });
 

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { listAudit } from '../../core/audit/index.js';
-import { parseSince } from '../since.js';
 
 export function registerAudit(program: Command): void {
   const auditCmd = program.command('audit').description('the append-only audit log');
@@ -16,6 +14,8 @@ export function registerAudit(program: Command): void {
       .description('who changed what, newest first')
       .action(
         action(async (ctx, { opts }) => {
+          const { listAudit } = await import('../../core/audit/index.js');
+          const { parseSince } = await import('../since.js');
           const rows = await listAudit((await ctx.db()).knex, {
             actor: opts.actor, action: opts.action, target: opts.target,
             since: opts.since ? parseSince(opts.since, ctx.now(), '--since') : undefined,

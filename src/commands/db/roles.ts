@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
 import { RayonError } from '../../core/errors.js';
-import { secretFromEnv } from '../../config.js';
-import { applyAppRole } from '../../db/roles.js';
 
 /**
  * `rayon db roles --app-role NAME [--password-env VAR]`: create or update the role `rayon serve`
@@ -25,6 +23,8 @@ export function registerDbRoles(db: Command): void {
               details: [{ where: 'DATABASE_URL', message: 'not set' }],
             });
           }
+          const { secretFromEnv } = await import('../../config.js');
+          const { applyAppRole } = await import('../../db/roles.js');
           const password = opts.passwordEnv === undefined ? undefined : secretFromEnv('--password-env', String(opts.passwordEnv));
           const r = await applyAppRole((await ctx.db()).knex, { role: String(opts.appRole), password, actor: ctx.actor, now: ctx.now() });
           if (ctx.config.json) ctx.out.data(r);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { verifyLedger } from '../../core/ledger/index.js';
+import { exitCodeOf } from '../../core/errors.js';
 
 export function registerLedger(program: Command): void {
   const ledger = program.command('ledger').description('check the ledger');
@@ -11,6 +11,7 @@ export function registerLedger(program: Command): void {
       .description('check every ledger invariant; exit 5 when one fails')
       .action(
         action(async (ctx, { opts }) => {
+          const { verifyLedger } = await import('../../core/ledger/index.js');
           const r = await verifyLedger((await ctx.db()).knex, { userId: opts.user });
           if (ctx.config.json) ctx.out.data(r);
           else {
@@ -24,7 +25,7 @@ export function registerLedger(program: Command): void {
           }
           if (!r.ok) {
             ctx.out.error(`${r.discrepancies.length} discrepancy(ies) found over ${r.users} user(s).`);
-            return 5;
+            return exitCodeOf('CHECK_FAILED');
           }
           ctx.out.success(`Ledger verified: ${r.checks.length} invariants hold over ${r.users} user(s).`);
         }),

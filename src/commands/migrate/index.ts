@@ -1,8 +1,6 @@
 import { type Command, Option } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { confirmByName } from '../prompt.js';
-import { describeLoss } from '../../db/rollback-guard.js';
-import { makeMigration, migrateLatest, migrateRollback, migrateUnlock, migrationStatus } from '../../db/migrate.js';
+import { exitCodeOf } from '../../core/errors.js';
 
 export function registerMigrate(program: Command): void {
   const migrate = program.command('migrate').description('apply, roll back and inspect schema migrations');
@@ -13,6 +11,7 @@ export function registerMigrate(program: Command): void {
       .description('apply every pending migration (a concurrent run waits, then finds nothing to do)')
       .action(
         action(async (ctx) => {
+          const { migrateLatest } = await import('../../db/migrate.js');
           const db = await ctx.db();
           const applied = await migrateLatest(db);
           if (ctx.config.json) ctx.out.data({ applied });
@@ -33,6 +32,9 @@ export function registerMigrate(program: Command): void {
       .option('--confirm-database <name>', 'with --drop-data and no terminal: the database name, as confirmation')
       .action(
         action(async (ctx, { opts }) => {
+          const { migrateRollback } = await import('../../db/migrate.js');
+          const { describeLoss } = await import('../../db/rollback-guard.js');
+          const { confirmByName } = await import('../prompt.js');
           const step = opts.all ? null : parseIntStrict(String(opts.step), '--step', { min: 1 });
           const db = await ctx.db();
           const res = await migrateRollback(db, {
@@ -65,6 +67,7 @@ export function registerMigrate(program: Command): void {
       .option('--check', 'exit 5 when migrations are pending (for deploy gates)')
       .action(
         action(async (ctx, { opts }) => {
+          const { migrationStatus } = await import('../../db/migrate.js');
           const db = await ctx.db();
           const st = await migrationStatus(db);
           if (ctx.config.json) ctx.out.data(st);
@@ -76,7 +79,7 @@ export function registerMigrate(program: Command): void {
           }
           if (st.pending.length > 0) {
             ctx.out.info(`${st.pending.length} pending migration(s): run \`rayon migrate latest\`.`);
-            return opts.check ? 5 : 0;
+            return opts.check ? exitCodeOf('CHECK_FAILED') : 0;
           }
           ctx.out.info(`Schema up to date (${st.applied.length} applied).`);
         }),
@@ -92,6 +95,7 @@ export function registerMigrate(program: Command): void {
       .description('create a new, empty, reversible migration file')
       .action(
         action(async (ctx, { args, opts }) => {
+          const { makeMigration } = await import('../../db/migrate.js');
           const file = makeMigration(args[0], opts.dir, new Date());
           if (ctx.config.json) ctx.out.data({ file });
           else ctx.out.text(file);
@@ -106,6 +110,7 @@ export function registerMigrate(program: Command): void {
       .description("clear knex's migration lock left by a run that was killed")
       .action(
         action(async (ctx) => {
+          const { migrateUnlock } = await import('../../db/migrate.js');
           await migrateUnlock(await ctx.db());
           ctx.out.success('Migration lock cleared.');
         }),

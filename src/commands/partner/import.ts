@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, dryRunOption, examples } from '../context.js';
-import { importPartners } from '../../core/catalog/index.js';
 
 export function registerPartnerImport(partner: Command): void {
   examples(
@@ -11,6 +10,7 @@ export function registerPartnerImport(partner: Command): void {
       .addOption(dryRunOption())
       .action(
         action(async (ctx, { args, opts }) => {
+          const { importPartners } = await import('../../core/catalog/index.js');
           const db = await ctx.db();
           if (!opts.dryRun) await ctx.confirm(`Import partners from ${args[0]} on ${db.label}?`);
           const r = await importPartners(db.knex, args[0], { actor: ctx.actor, now: ctx.now(), dryRun: Boolean(opts.dryRun) });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { listPartners } from '../../core/catalog/index.js';
 
 export function registerPartnerList(partner: Command): void {
   examples(
@@ -9,6 +8,7 @@ export function registerPartnerList(partner: Command): void {
       .description('list partners with their commission rate and number of active rewards')
       .action(
         action(async (ctx) => {
+          const { listPartners } = await import('../../core/catalog/index.js');
           const rows = await listPartners((await ctx.db()).knex);
           if (ctx.config.json) return ctx.out.data(rows);
           ctx.out.table(

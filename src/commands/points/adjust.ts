@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { adjustPoints } from '../../core/corrections/index.js';
-import { assertPointsAmount } from '../../core/bounds.js';
 
 export function registerPointsAdjust(points: Command): void {
   examples(
@@ -15,6 +13,8 @@ export function registerPointsAdjust(points: Command): void {
       .description('one manual correction, as its own batch: a compensating credit or debit')
       .action(
         action(async (ctx, { args, opts }) => {
+          const { adjustPoints } = await import('../../core/corrections/index.js');
+          const { assertPointsAmount } = await import('../../core/bounds.js');
           const amount = parseIntStrict(args[1], 'amount');
           assertPointsAmount(amount, 'amount'); // before a connection is even opened
           const r = await adjustPoints(

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { readInputFile } from '../files.js';
-import { applyCorrections, parseCorrectionsCsv } from '../../core/corrections/index.js';
 
 export function registerPointsCorrect(points: Command): void {
   examples(
@@ -13,6 +11,8 @@ export function registerPointsCorrect(points: Command): void {
       .description('bulk corrections in one transaction; re-sending a file applies each row once')
       .action(
         action(async (ctx, { args, opts }) => {
+          const { applyCorrections, parseCorrectionsCsv } = await import('../../core/corrections/index.js');
+          const { readInputFile } = await import('../files.js');
           const file = parseCorrectionsCsv(readInputFile(args[0]), args[0]);
           const db = (await ctx.db()).knex;
           if (!opts.dryRun) await ctx.confirm(`Apply ${file.lines.length} correction row(s) from ${file.fileName}?`);

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { action, examples } from '../context.js';
-import { expirePoints } from '../../core/ledger/index.js';
-import { parseInstant } from '../../core/time.js';
 import { RayonError } from '../../core/errors.js';
 
 export function registerPointsExpire(points: Command): void {
@@ -15,6 +12,8 @@ export function registerPointsExpire(points: Command): void {
       .description('the daily expiry run: idempotent, resumable, safe to run twice at once')
       .action(
         action(async (ctx, { opts }) => {
+          const { expirePoints } = await import('../../core/ledger/index.js');
+          const { parseInstant } = await import('../../core/time.js');
           const now = ctx.now();
           let asOf = now;
           if (opts.asOf) {
@@ -22,7 +21,8 @@ export function registerPointsExpire(points: Command): void {
             if (!d) throw new RayonError('VALIDATION_ERROR', `--as-of must be an ISO instant with a zone, got ${JSON.stringify(opts.asOf)}`);
             asOf = d;
           }
-          const bar = process.stderr.isTTY && !ctx.config.json ? new cliProgress.SingleBar({ format: 'expiring {value} points for {users} users', clearOnComplete: true }) : null;
+          const cliProgress = process.stderr.isTTY && !ctx.config.json ? (await import('cli-progress')).default : null;
+          const bar = cliProgress ? new cliProgress.SingleBar({ format: 'expiring {value} points for {users} users', clearOnComplete: true }) : null;
           bar?.start(0, 0, { users: 0 });
           const r = await expirePoints((await ctx.db()).knex, {
             asOf, now, actor: ctx.actor, dryRun: Boolean(opts.dryRun), batchSize: Number(opts.batchSize) || 500,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { revert } from '../../core/corrections/index.js';
 
 export function registerPointsRevert(points: Command): void {
   examples(
@@ -11,6 +10,7 @@ export function registerPointsRevert(points: Command): void {
       .description('undo a daily, earn or adjustment transaction, or a whole correction batch — atomically, once')
       .action(
         action(async (ctx, { args, opts }) => {
+          const { revert } = await import('../../core/corrections/index.js');
           const db = (await ctx.db()).knex;
           await ctx.confirm(`Revert ${args[0]}?`);
           const r = await revert(db, args[0], { reason: opts.reason, actor: ctx.actor, now: ctx.now() });

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { listRedemptions } from '../../core/redemption/index.js';
 
 export function registerRedemptionList(redemption: Command): void {
   examples(
@@ -14,6 +13,7 @@ export function registerRedemptionList(redemption: Command): void {
       .option('--limit <n>', 'rows per page (at most 1000)', '50')
       .action(
         action(async (ctx, { opts }) => {
+          const { listRedemptions } = await import('../../core/redemption/index.js');
           const res = await listRedemptions((await ctx.db()).knex, {
             status: opts.status,
             userId: opts.user,

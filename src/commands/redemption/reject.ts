@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict } from '../context.js';
-import { rejectRedemption } from '../../core/redemption/index.js';
 
 export function registerRedemptionReject(redemption: Command): void {
   examples(
@@ -12,6 +11,7 @@ export function registerRedemptionReject(redemption: Command): void {
       .action(
         action(async (ctx, { args, opts }) => {
           const id = parseIntStrict(args[0], 'redemption id', { min: 1 });
+          const { rejectRedemption } = await import('../../core/redemption/index.js');
           const r = await rejectRedemption((await ctx.db()).knex, id, { actor: ctx.actor, now: ctx.now(), reason: opts.reason });
           if (ctx.config.json) return ctx.out.data(r);
           ctx.out.success(`Redemption ${id} rejected: ${r.points_refunded} point(s) back to ${r.user_id} (balance ${r.balance}).`);

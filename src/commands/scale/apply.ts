@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { readInputFile } from '../files.js';
-import { planScaleChange, writeScaleVersion, parseScaleJson } from '../../core/scale/index.js';
 import { validationError } from '../../core/errors.js';
-import { renderPlan } from './render.js';
 
 export function registerScaleApply(scale: Command): void {
   examples(
@@ -17,6 +14,9 @@ export function registerScaleApply(scale: Command): void {
       .action(
         action(async (ctx, { args, opts }) => {
           if (!String(opts.reason).trim()) throw validationError('--reason must not be empty', [{ where: '--reason', message: 'empty' }]);
+          const { planScaleChange, writeScaleVersion, parseScaleJson } = await import('../../core/scale/index.js');
+          const { readInputFile } = await import('../files.js');
+          const { renderPlan } = await import('./render.js');
           const candidate = parseScaleJson(readInputFile(args[0]).toString('utf8'), args[0]);
           const db = (await ctx.db()).knex;
           const plan = await planScaleChange(db, candidate, opts.effective, ctx.now());

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import type { Knex } from 'knex';
 import { action, examples, parseIntStrict } from '../context.js';
-import { readInputFile } from '../files.js';
-import { getScaleVersion, diffScales, formatChange, parseScaleJson } from '../../core/scale/index.js';
 import { notFound } from '../../core/errors.js';
 
 /** A version number, or a scale file (to compare a proposal with a version). */
 async function load(db: Knex, ref: string): Promise<unknown> {
+  const { getScaleVersion, parseScaleJson } = await import('../../core/scale/index.js');
+  const { readInputFile } = await import('../files.js');
   if (/^\d+$/.test(ref)) {
     const v = await getScaleVersion(db, parseIntStrict(ref, 'version', { min: 1 }));
     if (!v) throw notFound('scale version', ref);
@@ -24,6 +24,7 @@ export function registerScaleDiff(scale: Command): void {
       .description('what changes from A to B, key by key')
       .action(
         action(async (ctx, { args }) => {
+          const { diffScales, formatChange } = await import('../../core/scale/index.js');
           const db = (await ctx.db()).knex;
           const changes = diffScales(await load(db, args[0]), await load(db, args[1]));
           if (ctx.config.json) return ctx.out.data({ a: args[0], b: args[1], changes });

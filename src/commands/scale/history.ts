@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { listScaleVersions } from '../../core/scale/index.js';
 
 export function registerScaleHistory(scale: Command): void {
   examples(
@@ -9,6 +8,7 @@ export function registerScaleHistory(scale: Command): void {
       .description('every scale version: when it takes effect, who made it and why')
       .action(
         action(async (ctx) => {
+          const { listScaleVersions } = await import('../../core/scale/index.js');
           const versions = await listScaleVersions((await ctx.db()).knex);
           const rows = versions.map((v) => ({ version: v.version, effective_from: v.effective_from, actor: v.actor, reason: v.reason, created_at: v.created_at }));
           if (ctx.config.json) return ctx.out.data(rows);

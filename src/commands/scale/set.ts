@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { parseAssignment, planScaleSet, writeScaleVersion } from '../../core/scale/index.js';
 import { validationError } from '../../core/errors.js';
-import { renderPlan } from './render.js';
 
 export function registerScaleSet(scale: Command): void {
   examples(
@@ -16,6 +14,8 @@ export function registerScaleSet(scale: Command): void {
       .action(
         action(async (ctx, { args, opts }) => {
           if (!String(opts.reason).trim()) throw validationError('--reason must not be empty', [{ where: '--reason', message: 'empty' }]);
+          const { parseAssignment, planScaleSet, writeScaleVersion } = await import('../../core/scale/index.js');
+          const { renderPlan } = await import('./render.js');
           const assignments = args.map(parseAssignment);
           const db = (await ctx.db()).knex;
           const plan = await planScaleSet(db, assignments, opts.effective, ctx.now());

@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { scaleAt } from '../../core/scale/index.js';
 import { validationError } from '../../core/errors.js';
-import { isIsoDate } from '../../core/time.js';
-import { renderScale } from './render.js';
 
 export function registerScaleShow(scale: Command): void {
   examples(
@@ -13,6 +10,9 @@ export function registerScaleShow(scale: Command): void {
       .description('print the scale in force on a date')
       .action(
         action(async (ctx, { opts }) => {
+          const { scaleAt } = await import('../../core/scale/index.js');
+          const { isIsoDate } = await import('../../core/time.js');
+          const { renderScale } = await import('./render.js');
           const date: string = opts.at ?? ctx.now().toISOString().slice(0, 10);
           if (!isIsoDate(date)) throw validationError(`--at must be a date YYYY-MM-DD, got ${JSON.stringify(date)}`, [{ where: '--at', message: 'not a date' }]);
           const v = await scaleAt((await ctx.db()).knex, date);

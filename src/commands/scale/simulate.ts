@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
-import { readInputFile } from '../files.js';
-import { parseScaleJson } from '../../core/scale/index.js';
-import { simulateScale, type SimulationRow } from '../../core/earning/index.js';
+import type { SimulationRow } from '../../core/earning/index.js';
 
 const SHOWN_STATUS_CHANGES = 20;
 
@@ -16,6 +14,9 @@ export function registerScaleSimulate(scale: Command): void {
       .description("what the period's real events would have earned under the proposed scale, by territory and action")
       .action(
         action(async (ctx, { args, opts }) => {
+          const { parseScaleJson } = await import('../../core/scale/index.js');
+          const { simulateScale } = await import('../../core/earning/index.js');
+          const { readInputFile } = await import('../files.js');
           const candidate = parseScaleJson(readInputFile(args[0]).toString('utf8'), args[0]);
           const sim = await simulateScale((await ctx.db()).knex, candidate, opts.from, opts.to);
           if (ctx.config.json) return ctx.out.data(sim);

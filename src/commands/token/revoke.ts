@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { action, examples } from '../context.js';
 import { RayonError } from '../../core/errors.js';
-import { parseInstant } from '../../core/time.js';
+// The tokens door is light (node:crypto and the error table; the start-up test keeps it so): its
+// default revocation span is part of the help text, so the door is imported when the command is defined.
 import { DEFAULT_REVOCATION_S, formatDuration, revokeToken } from '../../core/tokens/index.js';
 
 /** `rayon token revoke JTI --reason R`: running servers refuse that token within a minute. */
@@ -15,6 +16,7 @@ export function registerTokenRevoke(token: Command): void {
       .description('revoke one token: running servers refuse it within a minute (audited); revoking it again changes nothing')
       .action(
         action(async (ctx, { args, opts }) => {
+          const { parseInstant } = await import('../../core/time.js');
           let expiresAt: Date | undefined;
           if (opts.expiresAt !== undefined) {
             const d = parseInstant(String(opts.expiresAt));

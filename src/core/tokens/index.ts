@@ -14,4 +14,6 @@ export {
   newJti,
   parseTtl,
   revokeToken,
+  TOKEN_ROLES,
 } from './tokens.js';
+export type { TokenRole } from './tokens.js';

@@ -13,6 +13,9 @@ export type TokenRole = 'user' | 'service' | 'admin';
 /** The longest lifetime `rayon token issue` gives: an app's user token a month, a system's a day. */
 export const TOKEN_TTL_CAP_S: Readonly<Record<TokenRole, number>> = { user: 30 * 86_400, service: 86_400, admin: 86_400 };
 
+/** Every role a token may carry: the keys of the lifetime table, so a new role needs its cap. */
+export const TOKEN_ROLES = Object.keys(TOKEN_TTL_CAP_S) as readonly TokenRole[];
+
 /** A revocation whose token expiry is not given lasts as long as the longest token issued here. */
 export const DEFAULT_REVOCATION_S = Math.max(...Object.values(TOKEN_TTL_CAP_S));
 
