@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { action, examples, parseIntStrict, type Ctx } from './context.js';
@@ -60,7 +61,8 @@ async function quickstart(ctx: Ctx, opts: { demo?: boolean; users: string; days:
   }
 
   const report = await kpi.kpiReport(db.knex, { now: ctx.now() });
-  const html = path.join(path.dirname(ctx.config.dataDir), 'kpi-report.html');
+  const html = path.join(ctx.config.dataDir, 'kpi-report.html'); // beside the embedded database, whatever RAYON_DATA_DIR says
+  fs.mkdirSync(ctx.config.dataDir, { recursive: true }); // absent when DATABASE_URL names a server
   const { writeOutputFile } = await import('../core/files/index.js');
   const text = await kpi.renderKpiHtml(report);
   const { dest } = await writeOutputFile(html, { option: 'the quickstart report', replace: true }, (s) => new Promise<void>((resolve, reject) => s.write(text, (e) => (e ? reject(e) : resolve()))));

@@ -66,7 +66,7 @@ export const MIN_SECRET_BYTES = 32;
  * otherwise it is not required, and ignored. For `sign` (`rayon token issue`, which mints HS256
  * tokens) the secret is required, and minting is refused where the HTTP mode would refuse them.
  */
-export function resolveAuthConfig(env: NodeJS.ProcessEnv, errors: FieldError[], purpose: 'serve' | 'sign' = 'serve'): AuthConfig {
+export function resolveAuthConfig(env: NodeJS.ProcessEnv = process.env, errors: FieldError[], purpose: 'serve' | 'sign' = 'serve'): AuthConfig {
   const auth: AuthConfig = { issuer: env.RAYON_JWT_ISSUER || undefined, audience: env.RAYON_JWT_AUDIENCE || undefined };
   if (env.RAYON_JWT_PUBLIC_KEY_FILE) {
     try {

@@ -27,13 +27,33 @@ afterAll(() => {
 });
 
 describe('rayon CLI on the embedded database (no DATABASE_URL)', () => {
-  it('quickstart creates the database and applies the migrations', async () => {
-    const r = await rayon(['quickstart'], env, { timeout: 120_000 });
+  it('quickstart creates the database, applies the migrations, writes a demo and opens on the dashboard', async () => {
+    // A smaller demo than the default 2,000 × 60 (timed by bench:quickstart): the same path, less CPU.
+    const r = await rayon(['quickstart', '--users', '300', '--days', '30'], env, { timeout: 240_000 });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`embedded database in ${dataDir}`);
     expect(r.stderr).toMatch(/Applied \d+ migration\(s\)/);
+    expect(r.stderr).toMatch(/Demo written: 300 users, \d+ ledger rows/);
+    // The dashboard: every KPI of the spec's table with its mark, then the programme's figures.
+    for (const kpi of ['activation rate', 'daily collection rate', 'average streak length', 'points usage rate', 'cost per user', 'conversion']) expect(r.stdout).toContain(kpi);
+    expect(r.stdout).toMatch(/activation rate\s*│ \d+\.\d\d%/);
+    expect(r.stdout).toMatch(/liability\s*│ \d+ pts/);
+    // The HTML report beside the data folder, and an interesting demo user to look at next.
+    const html = path.join(dataDir, 'kpi-report.html');
+    expect(r.stderr).toContain(html);
+    expect(fs.readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
+    const showcase = /npx rayon user show (\S+)/.exec(r.stdout)?.[1];
+    expect(showcase).toMatch(/^d1-[a-z]+-\d+$/);
     expect(fs.existsSync(path.join(dataDir, 'pg'))).toBe(true);
     expect(fs.existsSync(path.join(dataDir, 'rayon.lock'))).toBe(false); // released on exit
+
+    // A second run finds the data: nothing written, the same dashboard and the same user to try.
+    const again = await rayon(['quickstart'], env, { timeout: 120_000 });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/already holds 300 user\(s\): nothing written \(demo of seed 1, 300 users × 30 days\)/);
+    expect(again.stderr).not.toMatch(/Demo written/);
+    expect(again.stdout).toContain(`npx rayon user show ${showcase}`);
+    expect(again.stdout.match(/activation rate\s*│ [^│]+/)?.[0]).toBe(r.stdout.match(/activation rate\s*│ [^│]+/)?.[0]);
   });
 
   it('migrate status, user import, points adjust and ledger verify all work', async () => {

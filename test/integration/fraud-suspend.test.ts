@@ -157,8 +157,8 @@ describe('no-ops and bad input', () => {
   });
 
   it('resolveUser takes an id, or an email in any case', async () => {
-    expect(await resolveUser(k, 'twin')).toEqual({ id: 'twin', email: 'twin@example.org' });
-    expect(await resolveUser(k, 'TWIN@Example.ORG')).toEqual({ id: 'twin', email: 'twin@example.org' });
+    expect(await resolveUser(k, 'twin')).toMatchObject({ id: 'twin', email: 'twin@example.org' });
+    expect(await resolveUser(k, 'TWIN@Example.ORG')).toMatchObject({ id: 'twin', email: 'twin@example.org' });
   });
 });
 

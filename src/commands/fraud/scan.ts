@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, examples, type Ctx } from '../context.js';
+import { exitCodeOf } from '../../core/errors.js';
 import type { BacktestResult, ScanResult } from '../../core/fraud/index.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -29,7 +30,7 @@ export function registerFraudScan(fraud: Command): void {
           }
           const r = await scanFraud(knex, { window, rules, actor: ctx.actor, now });
           renderScan(ctx, r);
-          return r.findings.length && opts.failOnFindings ? 5 : 0;
+          return r.findings.length && opts.failOnFindings ? exitCodeOf('CHECK_FAILED') : 0;
         }),
       ),
     [

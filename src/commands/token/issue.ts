@@ -21,7 +21,7 @@ export function registerTokenIssue(token: Command): void {
           const { resolveAuthConfig } = await import('../../config/serve.js');
           const { issueToken } = await import('../../http/auth.js');
           const errors: FieldError[] = [];
-          const auth = resolveAuthConfig(process.env, errors, 'sign');
+          const auth = resolveAuthConfig(undefined, errors, 'sign'); // the environment, read by the configuration layer
           if (errors.length) throw new RayonError('VALIDATION_ERROR', `cannot sign: ${errors.map((e) => `${e.where} ${e.message}`).join('; ')}`, { details: errors });
           const sub = args[0];
           const role = opts.role as TokenRole;
