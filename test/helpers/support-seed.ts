@@ -5,6 +5,7 @@ import { makeReward } from './catalog-setup.js';
 import { collectDaily } from '../../src/core/earning/index.js';
 import { expirePoints } from '../../src/core/ledger/index.js';
 import { revert } from '../../src/core/corrections/index.js';
+import { liftUser, suspendUser } from '../../src/core/fraud/index.js';
 import { redeem, rejectRedemption } from '../../src/core/redemption/index.js';
 
 /**
@@ -54,25 +55,14 @@ export async function seedRichUser(knex: Knex): Promise<{ redemptionId: number; 
   return { redemptionId: r.redemption.id, revertedId: Number(correction.transactionId), suspensionId };
 }
 
-/**
- * A suspension already lifted, written straight into `suspensions` with its audit rows. Stands in
- * for `rayon fraud suspend` then `fraud lift` until those commands land: swap this body for the
- * two core calls then.
- */
+/** A suspension already lifted, through the real core calls of `rayon fraud suspend` and `fraud lift`. */
 export async function seedLiftedSuspension(
   knex: Knex,
   userId: string,
   s: { startedAt: Date; liftedAt: Date; reason: string; liftReason: string; actor?: string },
 ): Promise<string> {
   const actor = s.actor ?? 'ops';
-  return knex.transaction(async (trx) => {
-    const [{ id }] = await trx('suspensions')
-      .insert({ user_id: userId, reason: s.reason, actor, started_at: s.startedAt, lifted_at: s.liftedAt, lifted_by: actor, lift_reason: s.liftReason })
-      .returning('id');
-    await trx('audit_log').insert([
-      { actor, action: 'user.suspend', target: userId, business_at: s.startedAt, details: JSON.stringify({ suspension_id: Number(id), reason: s.reason }) },
-      { actor, action: 'user.lift', target: userId, business_at: s.liftedAt, details: JSON.stringify({ suspension_id: Number(id), reason: s.liftReason }) },
-    ]);
-    return String(id);
-  });
+  const suspended = await suspendUser(knex, { userId, reason: s.reason, actor, now: s.startedAt });
+  await liftUser(knex, { userId, reason: s.liftReason, actor, now: s.liftedAt });
+  return String(suspended.suspension.id);
 }
