@@ -63,13 +63,27 @@ export const refusedBurst: RuleDef = {
  * of them. A user in several groups gets one finding, worded on the largest group. The latest
  * event is the group's, whoever made it: a new user joining the ring is new evidence.
  */
+/**
+ * A 64-bit hash of (action, reference key): groups of at least K earn rows under one hash are the
+ * only candidates (K users need at least K rows), so the exact grouping below reads a handful of
+ * rows instead of every earn of the window; a collision only adds candidates, never loses one.
+ */
+const refHash = `hashtextextended(t.action_type || chr(31) || ${referenceKeySql('t.reference_id')}, 0)`;
+
 export const sharedReference: RuleDef = {
   name: 'shared_reference',
   sql: `
-    with e as materialized (
+    with cand as (
+      select ${refHash} as h
+        from points_transactions t
+       where t.type = 'earn' and t.created_at between :since and :until
+       group by 1
+      having count(*) >= :min_users
+    ), e as materialized (
       select t.user_id, t.action_type, t.reference_id, ${referenceKeySql('t.reference_id')} as ref_key, t.created_at
         from points_transactions t
        where t.type = 'earn' and t.created_at between :since and :until
+         and ${refHash} in (select h from cand)
     ), per_user as (
       select action_type, ref_key, user_id, max(created_at) as latest_at
         from e group by action_type, ref_key, user_id
