@@ -3,16 +3,29 @@ import { referenceKeySql } from './reference-key.js';
 
 /** Rules over earning: credits too fast, refusals in bursts, one reference on several users. */
 
-/** "Within any hour": the 60 minutes ending at each earn, a sliding window (not clock hours). */
+/**
+ * "Within any hour": the 60 minutes ending at each earn, a sliding window (not clock hours).
+ * A user has more than N earns in some such window exactly when some earn comes less than an
+ * hour after the earn N places before it (a cheap row-offset `lag`); only those users go through
+ * the range window that counts and words the finding.
+ */
 export const earnVelocity: RuleDef = {
   name: 'earn_velocity',
   sql: `
-    with e as (
+    with cand as (
+      select distinct user_id from (
+        select t.user_id, t.created_at - lag(t.created_at, :max_per_hour::int) over (partition by t.user_id order by t.created_at) as span
+          from points_transactions t
+         where t.type = 'earn' and t.created_at between :since and :until
+      ) l
+       where span <= interval '59 minutes 59.999999 seconds'
+    ), e as (
       select t.user_id, t.created_at,
              count(*) over w as n,
              min(t.created_at) over w as first_at
         from points_transactions t
        where t.type = 'earn' and t.created_at between :since and :until
+         and t.user_id in (select user_id from cand)
       window w as (partition by t.user_id order by t.created_at
                    range between interval '59 minutes 59.999999 seconds' preceding and current row)
     ), hot as (
@@ -63,13 +76,27 @@ export const refusedBurst: RuleDef = {
  * of them. A user in several groups gets one finding, worded on the largest group. The latest
  * event is the group's, whoever made it: a new user joining the ring is new evidence.
  */
+/**
+ * A 64-bit hash of (action, reference key): groups of at least K earn rows under one hash are the
+ * only candidates (K users need at least K rows), so the exact grouping below reads a handful of
+ * rows instead of every earn of the window; a collision only adds candidates, never loses one.
+ */
+const refHash = `hashtextextended(t.action_type || chr(31) || ${referenceKeySql('t.reference_id')}, 0)`;
+
 export const sharedReference: RuleDef = {
   name: 'shared_reference',
   sql: `
-    with e as materialized (
+    with cand as (
+      select ${refHash} as h
+        from points_transactions t
+       where t.type = 'earn' and t.created_at between :since and :until
+       group by 1
+      having count(*) >= :min_users
+    ), e as materialized (
       select t.user_id, t.action_type, t.reference_id, ${referenceKeySql('t.reference_id')} as ref_key, t.created_at
         from points_transactions t
        where t.type = 'earn' and t.created_at between :since and :until
+         and ${refHash} in (select h from cand)
     ), per_user as (
       select action_type, ref_key, user_id, max(created_at) as latest_at
         from e group by action_type, ref_key, user_id

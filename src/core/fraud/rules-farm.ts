@@ -6,19 +6,40 @@ import { day, iso, num, scoreAbove, type RuleDef } from './finding.js';
  * least M days, an account is flagged when it lies in some 60 minutes of account creations that
  * holds at least K of them. The latest event is the group's last collection, so a farm that goes
  * on collecting after a dismissal reopens its cases.
+ *
+ * Building every account's array of days means sorting every daily row; instead one hash aggregate
+ * gives each account a fingerprint of its set (count, first and last day, a sum and a xor of the
+ * days' hashes). Equal sets have equal fingerprints, so the accounts in a qualifying hour of
+ * creations with one fingerprint are the only candidates, and only their days are compared exactly
+ * (a fingerprint collision can add a candidate, never lose one).
  */
 export const lockstepFarm: RuleDef = {
   name: 'lockstep_farm',
   sql: `
-    with active as (
-      select distinct user_id from points_transactions
-       where type = 'daily' and created_at between :since and :until
-    ), sets as (
-      select d.user_id, array_agg(d.local_date order by d.local_date) as days, max(d.created_at) as latest_at
-        from points_transactions d join active a on a.user_id = d.user_id
+    with per_user as (
+      select d.user_id, count(*) as n, min(d.local_date) as first_day, max(d.local_date) as last_day,
+             sum(hashint4(d.local_date - date '2000-01-01')) as h1,
+             bit_xor(hashint4(d.local_date - date '1970-01-01')) as h2
+        from points_transactions d
        where d.type = 'daily' and d.created_at <= :until
        group by d.user_id
-      having count(*) >= :min_days
+      having count(*) >= :min_days and max(d.created_at) >= :since
+    ), fp as (
+      select p.user_id, p.n, p.first_day, p.last_day, p.h1, p.h2, u.created_at,
+             count(*) over (partition by p.n, p.first_day, p.last_day, p.h1, p.h2 order by u.created_at
+                            range between interval '59 minutes 59.999999 seconds' preceding and current row) as in_hour
+        from per_user p join users u on u.id = p.user_id
+    ), cand as (
+      select distinct m.user_id
+        from fp a
+        join fp m on (m.n, m.first_day, m.last_day, m.h1, m.h2) = (a.n, a.first_day, a.last_day, a.h1, a.h2)
+                 and m.created_at > a.created_at - interval '1 hour' and m.created_at <= a.created_at
+       where a.in_hour >= :min_accounts
+    ), sets as (
+      select d.user_id, array_agg(d.local_date order by d.local_date) as days, max(d.created_at) as latest_at
+        from points_transactions d join cand c on c.user_id = d.user_id
+       where d.type = 'daily' and d.created_at <= :until
+       group by d.user_id
     ), acc as (
       select s.user_id, s.days, s.latest_at, u.created_at,
              count(*) over (partition by s.days order by u.created_at
