@@ -4,32 +4,13 @@ import { emptyLog, simulateUser } from '../../src/core/demo/simulate.js';
 import { emptyBuffer, TABLES, type Row, type RowBuffer } from '../../src/core/demo/writers.js';
 import { DemoWorld, territoryPeriod, type DemoTerritory } from '../../src/core/demo/world.js';
 import { NEW_STREAK, streakTransition } from '../../src/core/earning/index.js';
+import { DEFAULT } from '../helpers/scale-doc.js';
 import { statusFor, type ScaleDocument, type ScaleVersion } from '../../src/core/scale/index.js';
 
 /** The generator without a database: same seed, same rows; each account's rows add up as the ledger's invariants say. */
 
-const DOC: ScaleDocument = {
-  daily: {
-    base_points: 10,
-    multipliers: [{ from_day: 1, multiplier: 1 }, { from_day: 3, multiplier: 1.2 }, { from_day: 7, multiplier: 1.5 }, { from_day: 14, multiplier: 2 }, { from_day: 30, multiplier: 3 }],
-    joker_every_days: 7,
-    max_jokers: 3,
-  },
-  actions: {
-    listing_created: { points: 20, daily_cap: 5 },
-    transaction_completed: { points: 50, daily_cap: 10 },
-    review_posted: { points: 10, daily_cap: 5 },
-    referral_signup: { points: 200, daily_cap: 3 },
-    profile_completed: { points: 100, lifetime_cap: 1 },
-  },
-  expiry_days: 20,
-  statuses: [
-    { code: 'bronze', min_lifetime_points: 0, earn_bonus_pct: 0 },
-    { code: 'silver', min_lifetime_points: 2000, earn_bonus_pct: 10 },
-    { code: 'gold', min_lifetime_points: 10000, earn_bonus_pct: 25 },
-  ],
-  point_value_eur: 0.01,
-};
+/** The default scale with a short expiry, so the generated history has expiries. */
+const DOC: ScaleDocument = { ...DEFAULT, expiry_days: 20 };
 const VERSION: ScaleVersion = { version: 1, effective_from: '2000-01-01', document: DOC, actor: 't', reason: 't', created_at: new Date(0) };
 
 function generate(seed: number, users: number): RowBuffer {

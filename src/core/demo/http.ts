@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { LATENCY_BOUNDS_MS } from '../ops/index.js';
+import { addRequestStats, LATENCY_BOUNDS_MS, type StatsRow as OpsStatsRow } from '../ops/index.js';
 import { Rng, STREAM } from './prng.js';
 import type { DemoWorld } from './world.js';
 
@@ -85,19 +85,9 @@ function row(hour: number, route: string, cls: string, n: number, mix: number[],
 }
 
 export async function writeRequestStats(trx: Knex.Transaction, rows: StatsRow[]): Promise<void> {
-  const bounds = `{${LATENCY_BOUNDS_MS.join(',')}}`;
+  // The HTTP mode's own upsert, by hourly buckets and in slices of 2,000 rows per statement.
   for (let i = 0; i < rows.length; i += 2000) {
-    await trx.raw(
-      `insert into http_request_stats (bucket_start, bucket_seconds, route, status_class, requests, duration_us_sum, le_ms, bucket_counts)
-       select x.bucket_start, 3600, x.route, x.status_class, x.requests, x.duration_us_sum, ?::int[],
-              array(select (v #>> '{}')::bigint from jsonb_array_elements(x.bucket_counts) v)
-         from jsonb_to_recordset(?::jsonb) as x(bucket_start timestamptz, route text, status_class text, requests bigint,
-                                                duration_us_sum bigint, bucket_counts jsonb)
-       on conflict (bucket_start, bucket_seconds, route, status_class) do update set
-         requests = http_request_stats.requests + excluded.requests,
-         duration_us_sum = http_request_stats.duration_us_sum + excluded.duration_us_sum,
-         bucket_counts = array(select a + b from unnest(http_request_stats.bucket_counts, excluded.bucket_counts) with ordinality u(a, b, i) order by i)`,
-      [bounds, JSON.stringify(rows.slice(i, i + 2000))],
-    );
+    const slice = rows.slice(i, i + 2000).map((r) => ({ ...r, bucket_start: new Date(r.bucket_start), status_class: r.status_class as OpsStatsRow['status_class'] }));
+    await addRequestStats(trx, slice, 3600);
   }
 }

@@ -20,8 +20,11 @@ export interface StatsRow {
   bucket_counts: number[];
 }
 
-/** Add rows to the stored aggregates (upsert: concurrent servers add up, never overwrite). */
-export async function addRequestStats(db: Knex, rows: StatsRow[]): Promise<void> {
+/**
+ * Add rows to the stored aggregates (upsert: concurrent servers add up, never overwrite).
+ * `bucketSeconds`: the width of the rows' buckets (the HTTP mode's minute, or the demo's hour).
+ */
+export async function addRequestStats(db: Knex, rows: StatsRow[], bucketSeconds = BUCKET_SECONDS): Promise<void> {
   if (rows.length === 0) return;
   const bounds = `{${LATENCY_BOUNDS_MS.join(',')}}`;
   await db.raw(
@@ -34,7 +37,7 @@ export async function addRequestStats(db: Knex, rows: StatsRow[]): Promise<void>
        requests = http_request_stats.requests + excluded.requests,
        duration_us_sum = http_request_stats.duration_us_sum + excluded.duration_us_sum,
        bucket_counts = array(select a + b from unnest(http_request_stats.bucket_counts, excluded.bucket_counts) with ordinality u(a, b, i) order by i)`,
-    [BUCKET_SECONDS, bounds, JSON.stringify(rows.map((r) => ({ ...r, bucket_start: r.bucket_start.toISOString() })))],
+    [bucketSeconds, bounds, JSON.stringify(rows.map((r) => ({ ...r, bucket_start: r.bucket_start.toISOString() })))],
   );
 }
 
