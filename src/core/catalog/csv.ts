@@ -17,22 +17,40 @@ export const MAX_NAME = 200;
 export const MAX_DESCRIPTION = 4000;
 export const MAX_COST = 2_147_483_647;
 
-export interface RewardInput {
-  line: number;
+/** What a reward is, whether read from a partner's file or from the catalog. */
+export interface RewardFields {
   sku: string;
   name: string;
   description: string;
   cost: number;
   category: string;
   partner: string;
+  /** Territory codes (the catalog shows ['*'] for all). */
+  territories: string[];
+  available_from: string;
+  available_to: string;
+  /** Units (still) available; null = unlimited. */
+  stock: number | null;
+  fulfilment: 'instant' | 'manual';
+}
+
+/** The counts every partner-file import reports (catalog and partners alike). */
+export interface ImportCounts {
+  file: string;
+  sha256: string;
+  rows: number;
+  new: number;
+  updated: number;
+  unchanged: number;
+  dryRun: boolean;
+}
+
+export interface RewardInput extends RewardFields {
+  line: number;
   partner_id: number;
   all_territories: boolean;
   /** Sorted, unique; empty when `all_territories`. */
   territories: string[];
-  available_from: string;
-  available_to: string;
-  stock: number | null;
-  fulfilment: 'instant' | 'manual';
   active: boolean;
 }
 

@@ -8,7 +8,7 @@ import { OutputFile, type OutputFileOptions } from '../files/index.js';
 import { audit } from '../audit/index.js';
 import { openCsvStream, type CsvStream } from '../csv/index.js';
 import { stageWithCopy } from './copy.js';
-import { CATALOG_COLUMNS, CATALOG_OPTIONAL, CATALOG_REQUIRED, checkHeader, validateRewardRow, type CatalogColumn, type RewardInput, type RowContext } from './csv.js';
+import { CATALOG_COLUMNS, CATALOG_OPTIONAL, CATALOG_REQUIRED, checkHeader, validateRewardRow, type CatalogColumn, type ImportCounts, type RewardInput, type RowContext } from './csv.js';
 import { territoryCodes } from '../users/index.js';
 import { canCopy } from '../../db/copy.js';
 import { isTransaction } from '../../db/handle.js';
@@ -40,16 +40,9 @@ export interface CatalogImportOptions {
   onPhase?: (phase: 'read+validate+stage' | 'plan' | 'apply', ms: number) => void;
 }
 
-export interface CatalogImportResult {
-  file: string;
-  sha256: string;
-  rows: number;
-  new: number;
-  updated: number;
-  unchanged: number;
+export interface CatalogImportResult extends ImportCounts {
   deactivated: number;
   categoriesCreated: string[];
-  dryRun: boolean;
   details: {
     new: Array<{ line: number; sku: string }>;
     updated: Array<{ line: number; sku: string; fields: string[] }>;

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { RayonError, type FieldError } from '../errors.js';
 import { audit } from '../audit/index.js';
 import { openCsvStream } from '../csv/index.js';
-import { checkHeader, show, unneutralise } from './csv.js';
+import { checkHeader, show, unneutralise, type ImportCounts } from './csv.js';
 import { territoryCodes } from '../users/index.js';
 
 /**
@@ -48,15 +48,7 @@ export function validatePartnerRow(line: number, cell: (c: string) => string, te
   return { errors, row: { line, code, name, territory, commission_rate: rate.startsWith('.') ? `0${rate}` : rate, contract_details: details || null } };
 }
 
-export interface PartnerImportResult {
-  file: string;
-  sha256: string;
-  rows: number;
-  new: number;
-  updated: number;
-  unchanged: number;
-  dryRun: boolean;
-}
+export type PartnerImportResult = ImportCounts;
 
 export async function importPartners(db: Knex, file: string, opts: { actor: string; now: Date; dryRun?: boolean }): Promise<PartnerImportResult> {
   const csv = await openCsvStream(file);

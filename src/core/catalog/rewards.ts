@@ -7,7 +7,7 @@ import { RayonError } from '../errors.js';
 import { assertPageDepth } from '../bounds.js';
 import { localDate } from '../time.js';
 import { availableNowSql, offerAvailableSql } from './available.js';
-import { CATALOG_COLUMNS, exportCells } from './csv.js';
+import { CATALOG_COLUMNS, exportCells, type RewardFields } from './csv.js';
 import { writeOutputFile } from '../files/index.js';
 import { getUser } from '../users/index.js';
 
@@ -16,21 +16,8 @@ import { getUser } from '../users/index.js';
  * with filters, and the CSV export that re-imports unchanged.
  */
 
-export interface CatalogItem {
+export interface CatalogItem extends RewardFields {
   id: number;
-  sku: string;
-  name: string;
-  description: string;
-  cost: number;
-  category: string;
-  partner: string;
-  /** Territory codes, or ['*'] for all. */
-  territories: string[];
-  available_from: string;
-  available_to: string;
-  /** Units still available; null = unlimited. */
-  stock: number | null;
-  fulfilment: 'instant' | 'manual';
 }
 
 export interface Page<T> {
