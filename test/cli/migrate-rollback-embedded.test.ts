@@ -54,14 +54,17 @@ describe('rayon migrate rollback on the embedded database', () => {
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/"balance": 120/);
 
-    // The last migration drops the fraud settings it seeded (rows): --drop-data with the confirmation.
-    const seeded = await rayon(['migrate', 'rollback', '--drop-data', '--confirm-database', dataDir], env);
+    // The fraud migration drops the settings it seeded (rows): it and the migrations after it go
+    // with --drop-data and the confirmation.
+    const S = MIGRATIONS.indexOf('20261203000100_fraud');
+    expect(S).toBeGreaterThan(0);
+    const seeded = await rayon(['migrate', 'rollback', '--step', String(N - S), '--drop-data', '--confirm-database', dataDir], env);
     expect(seeded.code).toBe(0);
     expect(seeded.stderr).toContain('\n  fraud_settings: 11 rows, dropped by 20261203000100_fraud\n');
-    expect(seeded.stderr).toMatch(new RegExp(`✔ Rolled back 1 migration\\(s\\): ${MIGRATIONS[N - 1]} \\(rows dropped from fraud_settings\\)\\n$`));
+    expect(seeded.stderr).toMatch(new RegExp(`✔ Rolled back ${N - S} migration\\(s\\): ${MIGRATIONS.slice(S).reverse().join(', ')} \\(rows dropped from fraud_settings\\)\\n$`));
     const one = await rayon(['migrate', 'rollback', '--yes'], env);
-    expect([one.code, one.stderr]).toEqual([0, `✔ Rolled back 1 migration(s): ${MIGRATIONS[N - 2]}\n`]);
+    expect([one.code, one.stderr]).toEqual([0, `✔ Rolled back 1 migration(s): ${MIGRATIONS[S - 1]}\n`]);
     const status = await rayon(['migrate', 'status'], env);
-    expect(statusLines(status.stdout)).toEqual([...applied.slice(0, N - 2), ...MIGRATIONS.slice(N - 2).map((m) => `${m} pending`)]);
+    expect(statusLines(status.stdout)).toEqual([...applied.slice(0, S - 1), ...MIGRATIONS.slice(S - 1).map((m) => `${m} pending`)]);
   });
 });

@@ -16,8 +16,11 @@ vi.setConfig({ testTimeout: 300_000 });
 const MIGRATIONS = fs.readdirSync(new URL('../../migrations/', import.meta.url)).filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort();
 const N = MIGRATIONS.length;
 const LAST = MIGRATIONS[N - 1];
-/** The last migration seeds default fraud settings: rows, like the seeded categories, so undoing it needs --drop-data. */
+/** This migration seeds default fraud settings: rows, like the seeded categories, so undoing it needs --drop-data. */
 const SEEDED = '20261203000100_fraud';
+/** Where it stands, and the migrations after it (indexes only: they hold no rows of their own). */
+const S = MIGRATIONS.indexOf(SEEDED);
+const AFTER = MIGRATIONS.slice(S + 1);
 let admin: pg.Client;
 const made: string[] = [];
 
@@ -65,38 +68,45 @@ describePostgresOnly('rayon migrate rollback (PostgreSQL)', 'runs rayon against 
     expect(all).toEqual(MIGRATIONS);
     expect(new Set((await sql('select batch from knex_migrations')).map((r) => r.batch)).size).toBe(1);
 
-    // The last migration drops the fraud settings it seeded: rows, so it goes with --drop-data only.
-    expect(LAST).toBe(SEEDED);
+    // The migrations after the fraud one go without --drop-data, the last first.
+    expect(S).toBeGreaterThan(0);
+    if (AFTER.length > 0) {
+      const later = await rayon(['migrate', 'rollback', '--step', String(AFTER.length), '--yes'], env);
+      expect([later.code, later.stderr]).toEqual([0, `✔ Rolled back ${AFTER.length} migration(s): ${[...AFTER].reverse().join(', ')}\n`]);
+      expect(await applied(sql)).toEqual(all.slice(0, S + 1));
+    }
+    // The fraud migration drops the settings it seeded: rows, so it goes with --drop-data only.
     const seeded = await rayon(['migrate', 'rollback', '--yes'], env);
     expect(seeded.code).toBe(3);
     expect(seeded.stderr).toMatch(/\n {2}fraud_settings: \d+ rows, dropped by 20261203000100_fraud\n/);
     const dropSeeded = await rayon(['migrate', 'rollback', '--drop-data', '--confirm-database', name], env);
-    expect([dropSeeded.code, dropSeeded.stderr]).toEqual([0, expect.stringMatching(new RegExp(`✔ Rolled back 1 migration\\(s\\): ${LAST} \\(rows dropped from fraud_settings\\)\\n$`))]);
-    expect(await applied(sql)).toEqual(all.slice(0, N - 1));
+    expect([dropSeeded.code, dropSeeded.stderr]).toEqual([0, expect.stringMatching(new RegExp(`✔ Rolled back 1 migration\\(s\\): ${SEEDED} \\(rows dropped from fraud_settings\\)\\n$`))]);
+    expect(await applied(sql)).toEqual(all.slice(0, S));
 
     const one = await rayon(['migrate', 'rollback', '--yes'], env);
     expect([one.code, one.stdout]).toEqual([0, '']);
-    expect(one.stderr).toBe(`✔ Rolled back 1 migration(s): ${all[N - 2]}\n`);
-    expect(await applied(sql)).toEqual(all.slice(0, N - 2));
+    expect(one.stderr).toBe(`✔ Rolled back 1 migration(s): ${all[S - 1]}\n`);
+    expect(await applied(sql)).toEqual(all.slice(0, S - 1));
 
     const two = await rayon(['--json', 'migrate', 'rollback', '--step', '2', '--yes'], env);
     expect(two.code).toBe(0);
-    expect(JSON.parse(two.stdout)).toEqual({ rolled_back: [all[N - 3], all[N - 4]], dropped: [] });
-    expect(await applied(sql)).toEqual(all.slice(0, N - 4));
+    expect(JSON.parse(two.stdout)).toEqual({ rolled_back: [all[S - 2], all[S - 3]], dropped: [] });
+    expect(await applied(sql)).toEqual(all.slice(0, S - 3));
+    const pending = N - (S - 3);
 
     const status = await rayon(['migrate', 'status', '--check'], env);
-    expect([status.code, status.stderr]).toEqual([5, '4 pending migration(s): run `rayon migrate latest`.\n']);
+    expect([status.code, status.stderr]).toEqual([5, `${pending} pending migration(s): run \`rayon migrate latest\`.\n`]);
     // The downs left a schema the ups apply to again.
     const again = await rayon(['migrate', 'latest'], env);
-    expect([again.code, again.stderr]).toEqual([0, expect.stringMatching(/^✔ Applied 4 migration\(s\)/)]);
+    expect([again.code, again.stderr]).toEqual([0, expect.stringMatching(new RegExp(`^✔ Applied ${pending} migration\\(s\\)`))]);
     expect(await applied(sql)).toEqual(all);
 
     const [bad, both] = await Promise.all([rayon(['migrate', 'rollback', '--step', '0', '--yes'], env), rayon(['migrate', 'rollback', '--all', '--step', '2', '--yes'], env)]);
     expect([bad.code, bad.stderr]).toEqual([2, 'error: --step must not be zero\n']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/option '--all' cannot be used with option '--step <n>'/);
-    // Without --yes the data check still comes first: the last migration's seeded settings are rows.
-    const noYes = await rayon(['migrate', 'rollback'], env);
+    // Without --yes the data check still comes first: the fraud migration's seeded settings are rows.
+    const noYes = await rayon(['migrate', 'rollback', '--step', String(AFTER.length + 1)], env);
     expect(noYes.code).toBe(3);
     expect(noYes.stderr).toMatch(/\n {2}fraud_settings: \d+ rows, dropped by 20261203000100_fraud\n/);
     expect(await applied(sql)).toEqual(all);
@@ -128,11 +138,12 @@ describePostgresOnly('rayon migrate rollback (PostgreSQL)', 'runs rayon against 
     expect(err.details).toContainEqual({ where: 'users', message: '1 row, dropped by 20261125000001_foundation' });
     expect(await applied(sql)).toEqual(all);
 
-    // The fraud migration drops its seeded settings: --drop-data with the confirmation.
-    const dropSeeded = await rayon(['migrate', 'rollback', '--drop-data', '--confirm-database', name], env);
+    // The migrations after the fraud one, then the fraud one with its seeded settings: --drop-data with the confirmation.
+    const dropSeeded = await rayon(['migrate', 'rollback', '--step', String(AFTER.length + 1), '--drop-data', '--confirm-database', name], env);
     expect([dropSeeded.code, dropSeeded.stderr]).toEqual([0, expect.stringMatching(/\(rows dropped from fraud_settings\)\n$/)]);
+    expect(await applied(sql)).toEqual(all.slice(0, S));
     // The migrations between it and the ledger drop only empty tables: they go without --drop-data.
-    const between = await rayon(['migrate', 'rollback', '--step', String(N - 3), '--yes'], env);
+    const between = await rayon(['migrate', 'rollback', '--step', String(S - 2), '--yes'], env);
     expect([between.code, between.stderr]).toEqual([0, expect.stringMatching(/^✔ Rolled back/)]);
     expect(await applied(sql)).toEqual(all.slice(0, 2));
     // The catalog migration drops the categories it seeded: they hold rows, so they need --drop-data.

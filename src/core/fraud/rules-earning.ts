@@ -96,7 +96,7 @@ export const sharedReference: RuleDef = {
       select t.user_id, t.action_type, t.reference_id, ${referenceKeySql('t.reference_id')} as ref_key, t.created_at
         from points_transactions t
        where t.type = 'earn' and t.created_at between :since and :until
-         and ${refHash} in (select h from cand)
+         and ${refHash} = any (array(select h from cand))
     ), per_user as (
       select action_type, ref_key, user_id, max(created_at) as latest_at
         from e group by action_type, ref_key, user_id

@@ -7,50 +7,51 @@ import { day, iso, num, scoreAbove, type RuleDef } from './finding.js';
  * holds at least K of them. The latest event is the group's last collection, so a farm that goes
  * on collecting after a dismissal reopens its cases.
  *
- * Building every account's array of days means sorting every daily row; instead one hash aggregate
- * gives each account a fingerprint of its set (count, first and last day, a sum and a xor of the
- * days' hashes). Equal sets have equal fingerprints, so the accounts in a qualifying hour of
- * creations with one fingerprint are the only candidates, and only their days are compared exactly
- * (a fingerprint collision can add a candidate, never lose one).
+ * Building every account's array of days means sorting every daily row; instead one streaming
+ * aggregate over the daily index (in user order, no sort, no hash) gives each account a coarse
+ * fingerprint of its set: how many days, the first and the last. Equal sets have equal
+ * fingerprints, so the accounts in a qualifying hour of creations with one fingerprint are the only
+ * candidates, and only their days are compared exactly (accounts that merely share a fingerprint
+ * are candidates too, never a finding).
+ *
+ * "In a qualifying hour" without pairing accounts: `in_hour` counts the group's creations in the
+ * hour ending at each account; an account belongs to a qualifying hour when one ending within the
+ * hour after its own creation holds K (`max … following`). Both windows share one sort.
  */
+const HOUR = `interval '59 minutes 59.999999 seconds'`;
+
 export const lockstepFarm: RuleDef = {
   name: 'lockstep_farm',
   sql: `
     with per_user as (
-      select d.user_id, count(*) as n, min(d.local_date) as first_day, max(d.local_date) as last_day,
-             sum(hashint4(d.local_date - date '2000-01-01')) as h1,
-             bit_xor(hashint4(d.local_date - date '1970-01-01')) as h2
+      select d.user_id, count(*) as n, min(d.local_date) as first_day, max(d.local_date) as last_day
         from points_transactions d
        where d.type = 'daily' and d.created_at <= :until
        group by d.user_id
       having count(*) >= :min_days and max(d.created_at) >= :since
     ), fp as (
-      select p.user_id, p.n, p.first_day, p.last_day, p.h1, p.h2, u.created_at,
-             count(*) over (partition by p.n, p.first_day, p.last_day, p.h1, p.h2 order by u.created_at
-                            range between interval '59 minutes 59.999999 seconds' preceding and current row) as in_hour
+      select p.user_id, p.n, p.first_day, p.last_day, u.created_at,
+             count(*) over (partition by p.n, p.first_day, p.last_day order by u.created_at range between ${HOUR} preceding and current row) as in_hour
         from per_user p join users u on u.id = p.user_id
     ), cand as (
-      select distinct m.user_id
-        from fp a
-        join fp m on (m.n, m.first_day, m.last_day, m.h1, m.h2) = (a.n, a.first_day, a.last_day, a.h1, a.h2)
-                 and m.created_at > a.created_at - interval '1 hour' and m.created_at <= a.created_at
-       where a.in_hour >= :min_accounts
+      select user_id from (
+        select user_id, max(in_hour) over (partition by n, first_day, last_day order by created_at range between current row and ${HOUR} following) as best
+          from fp
+      ) x where best >= :min_accounts
     ), sets as (
       select d.user_id, array_agg(d.local_date order by d.local_date) as days, max(d.created_at) as latest_at
-        from points_transactions d join cand c on c.user_id = d.user_id
-       where d.type = 'daily' and d.created_at <= :until
+        from points_transactions d
+       where d.type = 'daily' and d.created_at <= :until and d.user_id = any (array(select user_id from cand))
        group by d.user_id
     ), acc as (
       select s.user_id, s.days, s.latest_at, u.created_at,
-             count(*) over (partition by s.days order by u.created_at
-                            range between interval '59 minutes 59.999999 seconds' preceding and current row) as in_hour
+             count(*) over (partition by s.days order by u.created_at range between ${HOUR} preceding and current row) as in_hour
         from sets s join users u on u.id = s.user_id
     ), members as (
-      select distinct m.user_id, m.days, m.latest_at, m.created_at
-        from acc a
-        join acc m on m.days = a.days
-                  and m.created_at > a.created_at - interval '1 hour' and m.created_at <= a.created_at
-       where a.in_hour >= :min_accounts
+      select user_id, days, latest_at, created_at from (
+        select *, max(in_hour) over (partition by days order by created_at range between current row and ${HOUR} following) as best
+          from acc
+      ) x where best >= :min_accounts
     )
     select user_id,
            (count(*) over g)::int as accounts,

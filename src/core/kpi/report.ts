@@ -11,8 +11,8 @@ import { resolvePeriods } from './period.js';
 import { periodDays, type Day } from './days.js';
 import { redemptionDelay } from './points.js';
 import type { Scope } from './scope.js';
-import { inSnapshot, parallelism } from './snapshot.js';
 import { streakRuns, type RunLength } from './streaks.js';
+import { inLanes, parallelism } from '../../db/lanes.js';
 
 /**
  * The KPI report: every figure of the dashboard, liability, breakage and the expiry forecast,
@@ -61,7 +61,7 @@ export async function kpiReport(db: Knex, opts: ReportOptions): Promise<KpiRepor
   return db.transaction(
     async (trx) => {
       await prepare(trx);
-      return build(trx, opts, asOf, (tasks) => inSnapshot(db, trx, lanes, prepare, tasks));
+      return build(trx, opts, asOf, (tasks) => inLanes(db, trx, lanes, prepare, tasks));
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );

@@ -1,17 +1,17 @@
 import type { Knex } from 'knex';
 
 /**
- * Reading one snapshot on several connections. On PostgreSQL the report's transaction exports its
- * snapshot (`pg_export_snapshot()`) and extra read-only repeatable-read transactions adopt it
- * (`set transaction snapshot`), so independent queries run at the same time and still see exactly
- * the same ledger. The embedded database has one connection: there everything runs in sequence on
- * the report's own transaction.
+ * Reading one snapshot on several connections (the KPI report's families, the fraud scan's rules).
+ * On PostgreSQL the reader's transaction exports its snapshot (`pg_export_snapshot()`) and extra
+ * read-only repeatable-read transactions adopt it (`set transaction snapshot`), so independent
+ * queries run at the same time and still see exactly the same ledger. The embedded database has
+ * one connection: there everything runs in sequence on the reader's own transaction.
  */
 
-/** Session settings every report connection takes (statement timeout, work_mem…), as `set local` statements. */
+/** Session settings every reading connection takes (statement timeout, work_mem…), as `set local` statements. */
 export type Prepare = (trx: Knex.Transaction) => Promise<void>;
 
-/** How many connections may read at once: the report's own plus extra ones the pool can give. */
+/** How many connections may read at once: the reader's own plus extra ones the pool can give. */
 export function parallelism(db: Knex, wanted: number): number {
   const cfg = (db.client as { config?: { client?: unknown; pool?: { max?: number } } }).config;
   if (cfg?.client !== 'pg') return 1;
@@ -20,10 +20,10 @@ export function parallelism(db: Knex, wanted: number): number {
 }
 
 /**
- * Run `tasks` over `trx` (the report's transaction) and up to `lanes - 1` extra transactions that
+ * Run `tasks` over `trx` (the reader's transaction) and up to `lanes - 1` extra transactions that
  * share its snapshot; each task gets one connection at a time. Results keep the tasks' order.
  */
-export async function inSnapshot<T>(
+export async function inLanes<T>(
   db: Knex,
   trx: Knex.Transaction,
   lanes: number,
@@ -49,7 +49,7 @@ export async function inSnapshot<T>(
   const lane = () =>
     db.transaction(
       async (t) => {
-        // Must be the transaction's first statement: it then sees the report's snapshot.
+        // Must be the transaction's first statement: it then sees the reader's snapshot.
         await t.raw(`set transaction snapshot '${snapshot}'`);
         await prepare(t);
         await drain(t);
