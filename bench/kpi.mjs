@@ -175,8 +175,8 @@ async function fill(k, users, days) {
       select user_id, 'redeem', -10, (local_date + 5 + time '12:00') at time zone timezone, local_date + 5, territory_code, 'bench-redeem:' || lot_id
         from src returning user_id, id, idempotency_key
     )
-    insert into lot_allocations (user_id, transaction_id, lot_id, points)
-    select user_id, id, substr(idempotency_key, 14)::bigint, 10 from ins`, [end]);
+    insert into lot_allocations (user_id, transaction_id, lot_id, points, lot_credited_at)
+    select i.user_id, i.id, l.id, 10, l.credited_at from ins i join points_lots l on l.user_id = i.user_id and l.id = substr(i.idempotency_key, 14)::bigint`, [end]);
   await step('lot remainders', `update points_lots l set remaining = l.amount - a.points
       from lot_allocations a where a.user_id = l.user_id and a.lot_id = l.id`);
   await step('http statistics', `insert into http_request_stats (bucket_start, bucket_seconds, route, status_class, requests, duration_us_sum, le_ms, bucket_counts)

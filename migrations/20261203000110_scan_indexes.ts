@@ -13,7 +13,11 @@ import { runSql } from '../src/db/sql.js';
  *   the planner use the index. test/integration/fraud-scan-indexes.test.ts fails when the two
  *   drift apart: changing the key then needs a migration that recreates this index;
  * - daily rows by user and local date, with their instant and streak day: `lockstep_farm`'s
- *   per-account sets of days and the KPI report's streak runs, in order, with no sort;
+ *   per-account sets of days and the KPI report's streak runs, in order, with no sort. Unique:
+ *   one daily row per user and local date, which the idempotency key `daily:<user>:<date>`
+ *   already implied, is now a constraint of its own;
+ * - redemptions by local date: the KPI report's redemption delay finds the period's redemptions
+ *   without reading the ledger;
  * - manual credits by time: `operator_adjustments` reads a few hundred rows, not the ledger.
  * And the review queue's status index no longer holds `last_seen`, with room left on each page:
  * a scan's refresh of a case then rewrites it in place (a HOT update) instead of touching every
@@ -30,8 +34,10 @@ export async function up(knex: Knex): Promise<void> {
     create index points_transactions_earn_user_at_idx on points_transactions (user_id, created_at) where type = 'earn';
     create index points_transactions_earn_reference_idx on points_transactions ((${EARN_REFERENCE_HASH}))
       include (created_at, action_type, reference_id) where type = 'earn';
-    create index points_transactions_daily_user_idx on points_transactions (user_id, local_date)
+    create unique index points_transactions_daily_user_idx on points_transactions (user_id, local_date)
       include (created_at, streak_day) where type = 'daily';
+    create index points_transactions_redeem_day_idx on points_transactions (local_date)
+      include (user_id, id, created_at) where type = 'redeem';
     create index points_transactions_adjustment_at_idx on points_transactions (created_at) where type = 'adjustment';
     drop index fraud_cases_status_idx;
     create index fraud_cases_status_idx on fraud_cases (status);
@@ -45,6 +51,7 @@ export async function down(knex: Knex): Promise<void> {
     drop index fraud_cases_status_idx;
     create index fraud_cases_status_idx on fraud_cases (status, last_seen desc, id desc);
     drop index points_transactions_adjustment_at_idx;
+    drop index points_transactions_redeem_day_idx;
     drop index points_transactions_daily_user_idx;
     drop index points_transactions_earn_reference_idx;
     drop index points_transactions_earn_user_at_idx;

@@ -104,7 +104,7 @@ export class DemoAccount {
       const lot = this.lotsById.get(a.lotId)!;
       lot.remaining -= a.points;
       taken.push({ lotId: a.lotId, points: a.points, expires_at: lot.expires_at });
-      this.buf.allocations.push([this.userId, id, a.lotId, a.points]);
+      this.buf.allocations.push([this.userId, id, a.lotId, a.points, lot.creditedAt]);
     }
     this.lots = this.lots.filter((l) => l.remaining > 0);
     this.balance -= spec.amount;

@@ -37,7 +37,7 @@ export const TABLES = {
     ],
   },
   lots: { table: 'points_lots', cols: [['user_id', 'text'], ['id', 'bigint'], ['transaction_id', 'bigint'], ['amount', 'integer'], ['remaining', 'integer'], ['credited_at', 'timestamptz'], ['expires_at', 'timestamptz'], ['recredit', 'boolean']] },
-  allocations: { table: 'lot_allocations', cols: [['user_id', 'text'], ['transaction_id', 'bigint'], ['lot_id', 'bigint'], ['points', 'integer']] },
+  allocations: { table: 'lot_allocations', cols: [['user_id', 'text'], ['transaction_id', 'bigint'], ['lot_id', 'bigint'], ['points', 'integer'], ['lot_credited_at', 'timestamptz']] },
   keys: { table: 'idempotency_keys', cols: [['user_id', 'text'], ['key', 'text'], ['transaction_id', 'bigint'], ['created_at', 'timestamptz']] },
   redemptions: {
     table: 'reward_redemptions',

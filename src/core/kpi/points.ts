@@ -14,12 +14,12 @@ export async function redemptionDelay(db: Knex, s: Scope): Promise<RedemptionDel
     db,
     s,
     `select coalesce(sum(a.points), 0)::bigint as points,
-            (sum(a.points * extract(epoch from (p.created_at - l.credited_at))) / nullif(sum(a.points), 0) / 86400)::text as days
+            (sum(a.points * extract(epoch from (p.created_at - a.lot_credited_at))) / nullif(sum(a.points), 0) / 86400)::text as days
        from points_transactions p
        -- ids are identities, unique over the whole table: joining on them alone lets the planner
-       -- hash bigints instead of probing (user_id, id) once per allocation (a quarter faster on the demo)
+       -- hash the period's redemptions by a bigint; each allocation carries its lot's credit
+       -- instant (checked by its foreign key), so the lots are not read
        join lot_allocations a on a.transaction_id = p.id
-       join points_lots l on l.id = a.lot_id
       where p.type = 'redeem' and p.local_date between params.p_from and params.p_to and p.created_at <= params.as_of
         and in_scope(p.user_id)`,
   );

@@ -75,6 +75,9 @@ async function prepare(trx: Knex.Transaction): Promise<void> {
   await trx.raw(`set local work_mem = '${REPORT_WORK_MEM}'`);
   // Each family is one statement: compiling it costs more than it saves on these scans.
   await trx.raw('set local jit = off');
+  // The families already run side by side on the lanes: a statement's own parallel workers
+  // would only compete with them for the same cores (and gather what the lanes need not).
+  await trx.raw('set local max_parallel_workers_per_gather = 0');
 }
 
 type Run = (tasks: Array<(q: Knex) => Promise<unknown>>) => Promise<unknown[]>;

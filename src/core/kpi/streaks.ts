@@ -22,7 +22,8 @@ export async function streakRuns(db: Knex, s: Scope): Promise<RunLength[]> {
     db,
     s,
     `, d as (
-        select p.streak_day, lead(p.streak_day) over (partition by p.user_id collate "C" order by p.local_date, p.id) as next_day
+        -- one daily row per user and local date (a unique index): the daily index's order, no sort
+        select p.streak_day, lead(p.streak_day) over (partition by p.user_id order by p.local_date) as next_day
           from points_transactions p
          where p.type = 'daily' and p.local_date between params.p_from and params.p_to and p.created_at <= params.as_of
            and in_scope(p.user_id)

@@ -172,8 +172,10 @@ async function writeDebit(
        update points_lots l set remaining = l.remaining - a.points
          from alloc a where l.user_id = ? and l.id = a.lot_id
      ), al as (
-       insert into lot_allocations (user_id, transaction_id, lot_id, points)
-       select tx.user_id, tx.id, a.lot_id, a.points from tx, alloc a
+       -- each allocation carries its lot's credit instant (the foreign key to the lot checks it)
+       insert into lot_allocations (user_id, transaction_id, lot_id, points, lot_credited_at)
+       select tx.user_id, tx.id, a.lot_id, a.points, l.credited_at
+         from tx, alloc a join points_lots l on l.user_id = ? and l.id = a.lot_id
      ), k as (
        insert into idempotency_keys (user_id, key, transaction_id, created_at)
        select user_id, idempotency_key, id, created_at from tx
@@ -185,7 +187,7 @@ async function writeDebit(
     [
       account.userId, spec.type, -spec.amount, spec.now, localDate(spec.now, account.timezone), account.territoryCode,
       spec.key, ...cols.map((c) => fields[c]),
-      lotIds, points, account.userId,
+      lotIds, points, account.userId, account.userId,
       spec.amount, spec.now, account.userId,
     ] as Knex.RawBinding[],
   );
