@@ -71,7 +71,7 @@ export async function loadDemo(db: Knex, opts: DemoOptions): Promise<DemoResult>
       throw new RayonError('VALIDATION_ERROR', `--${k} must be a whole number from ${min} to ${max}, got ${opts[k]}`, { details: [{ where: `--${k}`, message: `must be ${min}-${max}` }] });
     }
   }
-  return db.transaction(async (trx) => {
+  const loaded = await db.transaction(async (trx) => {
     if (isPostgres(trx)) {
       // One long transaction by design: the server's guards for interactive work do not apply.
       await trx.raw('set local statement_timeout = 0');
@@ -167,13 +167,21 @@ export async function loadDemo(db: Knex, opts: DemoOptions): Promise<DemoResult>
       actor: opts.actor, action: 'demo.load', target: null, at: opts.now,
       details: { seed: opts.seed, users: opts.users, days: opts.days, territories: result.territories, scale_version: scaleVersion, rows: result.rows, showcase_user: result.showcase_user, fraud_patterns: result.fraud_patterns },
     });
-    if (isPostgres(trx)) await trx.raw('analyze users, points_transactions, points_lots, lot_allocations, reward_redemptions, refused_earns, http_request_stats');
     phases.finish = Date.now() - mark;
-    result.elapsed_ms = Date.now() - started;
-    result.phases_ms = phases;
-    return result;
+    return { result, phases, mark: Date.now() };
   });
+  // After the commit (VACUUM runs outside a transaction): statistics for the planner, and the
+  // visibility map set on every page just written, so the reports' index-only scans read the
+  // indexes alone from the start instead of visiting the table until autovacuum comes by.
+  if (isPostgres(db) && !(db as Knex.Transaction).isTransaction) await db.raw(`vacuum (analyze) ${VACUUMED.join(', ')}`);
+  loaded.phases.finish += Date.now() - loaded.mark;
+  loaded.result.elapsed_ms = Date.now() - started;
+  loaded.result.phases_ms = loaded.phases;
+  return loaded.result;
 }
+
+/** The tables the demo fills in bulk. */
+const VACUUMED = ['users', 'points_transactions', 'points_lots', 'lot_allocations', 'idempotency_keys', 'points_balance', 'streaks', 'reward_redemptions', 'refused_earns', 'http_request_stats'];
 
 async function resolveTerritories(trx: Knex.Transaction, opts: DemoOptions): Promise<DemoTerritory[]> {
   const all: Array<{ code: string; timezone: string; state: string }> = await trx('territories').select('code', 'timezone', 'state').orderBy('code');
