@@ -18,7 +18,9 @@ import { runSql } from '../src/db/sql.js';
  *   already implied, is now a constraint of its own;
  * - redemptions by local date: the KPI report's redemption delay finds the period's redemptions
  *   without reading the ledger;
- * - manual credits by time: `operator_adjustments` reads a few hundred rows, not the ledger.
+ * - manual credits by time: `operator_adjustments` reads a few hundred rows, not the ledger;
+ * - open lots by expiry (the expiry run's index) now carry what the KPI report's liability and
+ *   expiry forecast read, which then go through the open lots' index alone, not every lot.
  * And the review queue's status index no longer holds `last_seen`, with room left on each page:
  * a scan's refresh of a case then rewrites it in place (a HOT update) instead of touching every
  * index of `fraud_cases`.
@@ -39,6 +41,8 @@ export async function up(knex: Knex): Promise<void> {
     create index points_transactions_redeem_day_idx on points_transactions (local_date)
       include (user_id, id, created_at) where type = 'redeem';
     create index points_transactions_adjustment_at_idx on points_transactions (created_at) where type = 'adjustment';
+    drop index points_lots_due_idx;
+    create index points_lots_due_idx on points_lots (expires_at) include (user_id, id, credited_at, remaining) where remaining > 0;
     drop index fraud_cases_status_idx;
     create index fraud_cases_status_idx on fraud_cases (status);
     alter table fraud_cases set (fillfactor = 70);
@@ -50,6 +54,8 @@ export async function down(knex: Knex): Promise<void> {
     alter table fraud_cases reset (fillfactor);
     drop index fraud_cases_status_idx;
     create index fraud_cases_status_idx on fraud_cases (status, last_seen desc, id desc);
+    drop index points_lots_due_idx;
+    create index points_lots_due_idx on points_lots (expires_at) where remaining > 0;
     drop index points_transactions_adjustment_at_idx;
     drop index points_transactions_redeem_day_idx;
     drop index points_transactions_daily_user_idx;

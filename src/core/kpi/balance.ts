@@ -26,15 +26,25 @@ export async function liability(db: Knex, s: Scope): Promise<Liability> {
          where p.created_at > params.as_of
          group by a.user_id, a.lot_id
       ), rem as (
-        select l.expires_at, l.remaining + coalesce(later.points, 0) as remaining
-          from points_lots l left join later on later.user_id = l.user_id and later.lot_id = l.id
+        -- a lot's remainder at the as-of instant is its remainder now plus what was taken from it
+        -- after that instant: summed as two parts, the open lots now (through the open lots'
+        -- index alone) and those later takings (a handful of rows), whether their lot is open now or not
+        select l.expires_at, l.remaining
+          from points_lots l
+         where l.remaining > 0 and l.credited_at <= params.as_of and l.expires_at > params.as_of and in_scope(l.user_id)
+        union all
+        select l.expires_at, later.points
+          from later join points_lots l on l.user_id = later.user_id and l.id = later.lot_id
          where l.credited_at <= params.as_of and l.expires_at > params.as_of and in_scope(l.user_id)
+      ), horizon as materialized (
+        -- computed once, not per lot (adding an interval to an instant is not folded by the planner)
+        select params.as_of + interval '30 days' as d30, params.as_of + interval '60 days' as d60, params.as_of + interval '90 days' as d90
       )
       select coalesce(sum(remaining), 0)::bigint as outstanding,
-             coalesce(sum(remaining) filter (where expires_at <= params.as_of + interval '30 days'), 0)::bigint as expiring_30,
-             coalesce(sum(remaining) filter (where expires_at <= params.as_of + interval '60 days'), 0)::bigint as expiring_60,
-             coalesce(sum(remaining) filter (where expires_at <= params.as_of + interval '90 days'), 0)::bigint as expiring_90
-        from rem`,
+             coalesce(sum(remaining) filter (where expires_at <= horizon.d30), 0)::bigint as expiring_30,
+             coalesce(sum(remaining) filter (where expires_at <= horizon.d60), 0)::bigint as expiring_60,
+             coalesce(sum(remaining) filter (where expires_at <= horizon.d90), 0)::bigint as expiring_90
+        from rem, horizon`,
   );
   return r;
 }
