@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { makeUsers } from '../helpers/fixtures.js';
-import { give, ledgerCounts, rejection } from '../helpers/ledger-setup.js';
+import { auditedDebit, give, ledgerCounts, rejection } from '../helpers/ledger-setup.js';
 import { credit, lockAccount, verifyLedger } from '../../src/core/ledger/index.js';
 import { scaleAt } from '../../src/core/scale/index.js';
 import * as guards from '../../migrations/20261203000080_ledger_guards.js';
@@ -126,6 +126,30 @@ describe('ledger verify: every ledger row has an audit row or a reason not to', 
       expect((await verifyLedger(trx, { userId: 'g1' })).audit).toEqual([
         { type: 'adjustment', rows: 2, audited: 1, self: 0, inline_expiry: 0, legacy_expiry: 0, missing: 1 },
       ]);
+    });
+  });
+});
+
+describe('an allocation carries its lot credit instant (migration 20261203000120)', () => {
+  it('a debit writes each allocation with its lot instant; another instant, or none, is refused by the database', async () => {
+    await rolledBack(async (trx) => {
+      const account = await lockAccount(trx, 'g1');
+      await auditedDebit(trx, account, { type: 'redeem', amount: 40, now: new Date('2026-11-26T08:00:00Z'), key: 'guard-redeem-1' });
+      const rows = await trx('lot_allocations as a')
+        .join('points_lots as l', (j) => j.on('l.user_id', 'a.user_id').andOn('l.id', 'a.lot_id'))
+        .where('a.user_id', 'g1')
+        .select('a.lot_credited_at', 'l.credited_at', 'l.transaction_id as credit_id', 'a.lot_id');
+      expect(rows).toHaveLength(1);
+      expect(new Date(rows[0].lot_credited_at).toISOString()).toBe(new Date(rows[0].credited_at).toISOString());
+
+      // a new (transaction, lot) pair, so only the credit instant can be what is refused
+      const insert = (credited: Date | null) =>
+        trx.raw('insert into lot_allocations (user_id, transaction_id, lot_id, points, lot_credited_at) values (?, ?, ?, 1, ?)', ['g1', rows[0].credit_id, rows[0].lot_id, credited]);
+      const wrong = await rejection(trx.raw('savepoint s').then(() => insert(new Date('2026-01-01T00:00:00Z'))));
+      expect([wrong.code, wrong.message]).toEqual(['23503', expect.stringMatching(/lot_allocations_lot_fkey/)]);
+      await trx.raw('rollback to savepoint s');
+      const none = await rejection(insert(null));
+      expect([none.code, none.message]).toEqual(['23502', expect.stringMatching(/lot_credited_at/)]);
     });
   });
 });

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isPostgres } from '../../db/handle.js';
 import { inLanes, parallelism } from '../../db/lanes.js';
 import type { Finding, RuleDef, RuleRow, ScanWindow } from './finding.js';
 import { RULE_NAMES, type RuleName, type RuleParams } from './params.js';
@@ -35,7 +36,7 @@ const LONGEST_FIRST: readonly RuleName[] = ['lockstep_farm', 'earn_velocity', 's
  * (gather, merge, finalize) cost more than they save there, and the lanes already use the cores.
  */
 async function prepare(trx: Knex.Transaction): Promise<void> {
-  if ((trx.client as { config?: { client?: unknown } }).config?.client !== 'pg') return;
+  if (!isPostgres(trx)) return;
   await trx.raw('set local max_parallel_workers_per_gather = 0');
   // Each rule is one statement over many rows: compiling it costs more than it saves.
   await trx.raw('set local jit = off');

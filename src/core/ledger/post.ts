@@ -172,10 +172,12 @@ async function writeDebit(
        update points_lots l set remaining = l.remaining - a.points
          from alloc a where l.user_id = ? and l.id = a.lot_id
      ), al as (
-       -- each allocation carries its lot's credit instant (the foreign key to the lot checks it)
+       -- each allocation carries its lot's credit instant (the foreign key to the lot checks it;
+       -- a lot that is not there gives null, which the column refuses, never a dropped allocation)
        insert into lot_allocations (user_id, transaction_id, lot_id, points, lot_credited_at)
-       select tx.user_id, tx.id, a.lot_id, a.points, l.credited_at
-         from tx, alloc a join points_lots l on l.user_id = ? and l.id = a.lot_id
+       select tx.user_id, tx.id, a.lot_id, a.points,
+              (select l.credited_at from points_lots l where l.user_id = ? and l.id = a.lot_id)
+         from tx, alloc a
      ), k as (
        insert into idempotency_keys (user_id, key, transaction_id, created_at)
        select user_id, idempotency_key, id, created_at from tx
