@@ -32,6 +32,9 @@ export const FROZEN_REFERENCE_KEY = "(case when octet_length(reference_id) <> ch
 export const EARN_REFERENCE_HASH = `hashtextextended(action_type || chr(31) || ${FROZEN_REFERENCE_KEY}, 0)`;
 
 export async function up(knex: Knex): Promise<void> {
+  // Building these on a large ledger outlasts the interactive statement timeout; the setting
+  // ends with the migration's transaction.
+  if (knex.client.config.client === 'pg') await knex.raw('set local statement_timeout = 0');
   await runSql(knex, `
     create index points_transactions_earn_user_at_idx on points_transactions (user_id, created_at) where type = 'earn';
     create index points_transactions_earn_reference_idx on points_transactions ((${EARN_REFERENCE_HASH}))

@@ -4,6 +4,7 @@ import { audit } from '../audit/index.js';
 import { listScaleVersions, versionInForce } from '../scale/index.js';
 import { addDays, localDate } from '../time.js';
 import { isPostgres } from '../../db/handle.js';
+import { vacuumAnalyze } from '../../db/maintenance.js';
 import { DEFERRED_TABLES, deferKeysAndIndexes } from './bulk-load.js';
 import { createCatalog, settleUnits } from './catalog.js';
 import { buildRequestStats, writeRequestStats } from './http.js';
@@ -170,10 +171,10 @@ export async function loadDemo(db: Knex, opts: DemoOptions): Promise<DemoResult>
     phases.finish = Date.now() - mark;
     return { result, phases, mark: Date.now() };
   });
-  // After the commit (VACUUM runs outside a transaction): statistics for the planner, and the
-  // visibility map set on every page just written, so the reports' index-only scans read the
-  // indexes alone from the start instead of visiting the table until autovacuum comes by.
-  if (isPostgres(db) && !(db as Knex.Transaction).isTransaction) await db.raw(`vacuum (analyze) ${VACUUMED.join(', ')}`);
+  // After the commit: statistics for the planner, and the visibility map set on every page just
+  // written, so the reports' index-only scans read the indexes alone from the start instead of
+  // visiting the table until autovacuum comes by.
+  await vacuumAnalyze(db, VACUUMED);
   loaded.phases.finish += Date.now() - loaded.mark;
   loaded.result.elapsed_ms = Date.now() - started;
   loaded.result.phases_ms = loaded.phases;

@@ -88,10 +88,11 @@ async function plan(db: Knex, q: Query, r: StateRow | undefined, userId: string,
 }
 
 /**
- * The version guard already refuses a second collection; the key is the backstop, unique in the
- * ledger itself and in idempotency_keys (whichever insert of the statement meets it first).
+ * The version guard already refuses a second collection; the keys are the backstop, unique in the
+ * ledger itself (the idempotency key, and one daily row per user and local date) and in
+ * idempotency_keys (whichever the statement meets first).
  */
-const KEY_CONSTRAINTS = new Set(['points_transactions_user_key_unique', 'idempotency_keys_pkey']);
+const KEY_CONSTRAINTS = new Set(['points_transactions_user_key_unique', 'points_transactions_daily_user_idx', 'idempotency_keys_pkey']);
 function keyClash(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string } | undefined;
   return e?.code === '23505' && KEY_CONSTRAINTS.has(e.constraint ?? '');

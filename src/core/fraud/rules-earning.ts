@@ -81,7 +81,7 @@ export const refusedBurst: RuleDef = {
  * only candidates (K users need at least K rows), so the exact grouping below reads a handful of
  * rows instead of every earn of the window; a collision only adds candidates, never loses one.
  */
-const refHash = `hashtextextended(t.action_type || chr(31) || ${referenceKeySql('t.reference_id')}, 0)`;
+export const refHash = `hashtextextended(t.action_type || chr(31) || ${referenceKeySql('t.reference_id')}, 0)`;
 
 export const sharedReference: RuleDef = {
   name: 'shared_reference',
