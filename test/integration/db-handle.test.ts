@@ -4,14 +4,14 @@ import { isPostgres, isPostgresPool, isTransaction } from '../../src/db/handle.j
 import { vacuumAnalyze } from '../../src/db/maintenance.js';
 import { openDb } from '../../src/db/connect.js';
 
+let t: TestDb;
+beforeAll(async () => {
+  t = await createTestDb(2);
+});
+afterAll(async () => t?.destroy());
+
 /** The one check behind the hot paths' own connection, the daily batches, the session lock and the vacuum. */
 describe('what a Knex handle is (src/db/handle.ts)', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await createTestDb(2);
-  });
-  afterAll(async () => t?.destroy());
-
   it('the root handle is not a transaction; a transaction and a savepoint in it are', async () => {
     const db = t.db.knex;
     expect(isTransaction(db)).toBe(false);
@@ -36,12 +36,6 @@ describe('what a Knex handle is (src/db/handle.ts)', () => {
 
 /** src/db/maintenance.ts: the vacuum after a bulk change outlasts no timeout, and leaves the pool's connections as they were. */
 describe('vacuumAnalyze', () => {
-  let t: TestDb;
-  beforeAll(async () => {
-    t = await createTestDb(2);
-  });
-  afterAll(async () => t?.destroy());
-
   it('runs without the statement timeout on its own connection, and hands it back with the timeout', async () => {
     if (!onPostgres()) {
       // The embedded database has no pool and no statement timeout: the vacuum simply runs.
